@@ -1,0 +1,4 @@
+/// The JSON type of a `JSONValue`.
+public enum JSONKind: Sendable, Equatable {
+    case null, bool, number, string, array, object
+}

@@ -1,0 +1,253 @@
+/// Appends compact JSON text to a byte buffer.
+///
+/// Commas and colons are inserted automatically: call `key(_:)` before each
+/// object member's value, and the value methods for array elements. The writer
+/// does not check that calls are balanced or that keys are used only inside
+/// objects — it is a fast output builder, not a validator. Several top-level
+/// values in a row are separated by commas (not useful; start a new writer or
+/// `reset()` instead, or use `newline()` for NDJSON).
+///
+/// Value type; not thread-safe (use one per task).
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+    /// A value was just completed at the current level, so the next value/key needs a comma.
+    var needsComma = false
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Clears the output, keeping the allocated capacity.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
+    /// Appends `\n` and starts a fresh top-level value (for NDJSON output).
+    public mutating func newline() {
+        bytes.append(0x0A)
+        needsComma = false
+    }
+
+    /// The output as a `String`.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    @inline(__always)
+    mutating func beginValue() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    // MARK: structure
+
+    public mutating func beginObject() {
+        beginValue()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func beginArray() {
+        beginValue()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Writes an object key (escaped) and the colon; the next call writes its value.
+    public mutating func key(_ k: String) {
+        beginValue()
+        appendQuoted(k)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes an object key given as static text. The text is escaped like any key.
+    public mutating func key(_ k: StaticString) {
+        beginValue()
+        k.withUTF8Buffer { appendQuoted($0) }
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    // MARK: scalars
+
+    /// Writes a string value: `"` `\` and control characters are escaped
+    /// (`\n \r \t \b \f`, others `\u00XX`); everything else, including non-ASCII,
+    /// is copied as UTF-8.
+    public mutating func string(_ s: String) {
+        beginValue()
+        appendQuoted(s)
+        needsComma = true
+    }
+
+    /// Writes a string value from UTF-8 bytes (which should be valid UTF-8;
+    /// they are escaped but not validated).
+    public mutating func string(utf8: some Collection<UInt8>) {
+        beginValue()
+        if utf8.withContiguousStorageIfAvailable({ appendQuoted($0) }) == nil {
+            Array(utf8).withUnsafeBufferPointer { appendQuoted($0) }
+        }
+        needsComma = true
+    }
+
+    public mutating func int(_ v: Int) {
+        int64(Int64(v))
+    }
+
+    public mutating func int64(_ v: Int64) {
+        beginValue()
+        appendInteger(v.magnitude, negative: v < 0)
+        needsComma = true
+    }
+
+    public mutating func uint64(_ v: UInt64) {
+        beginValue()
+        appendInteger(v, negative: false)
+        needsComma = true
+    }
+
+    /// Writes a finite double in Swift's shortest round-tripping form
+    /// (e.g. `1.0`, `0.1`, `1e-07`, `1e+16`); NaN and ±infinity are written as `null`.
+    public mutating func double(_ v: Double) {
+        beginValue()
+        if v.isFinite {
+            bytes.append(contentsOf: v.description.utf8)
+        } else {
+            appendNull()
+        }
+        needsComma = true
+    }
+
+    public mutating func bool(_ v: Bool) {
+        beginValue()
+        if v {
+            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+        } else {
+            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+        }
+        needsComma = true
+    }
+
+    public mutating func null() {
+        beginValue()
+        appendNull()
+        needsComma = true
+    }
+
+    /// Splices already-valid JSON text in as one value (not checked).
+    public mutating func raw(_ json: some Collection<UInt8>) {
+        beginValue()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    /// Copies a parsed value's source text.
+    public mutating func value(_ v: JSONValue) {
+        raw(v.rawBytes)
+    }
+
+    // MARK: convenience members
+
+    public mutating func field(_ k: String, _ v: String) { key(k); string(v) }
+    public mutating func field(_ k: String, _ v: Int) { key(k); int(v) }
+    public mutating func field(_ k: String, _ v: Int64) { key(k); int64(v) }
+    public mutating func field(_ k: String, _ v: Double) { key(k); double(v) }
+    public mutating func field(_ k: String, _ v: Bool) { key(k); bool(v) }
+    public mutating func field(_ k: String, _ v: JSONValue) { key(k); value(v) }
+    /// Writes the member with `null` when `v` is nil.
+    public mutating func field(_ k: String, _ v: String?) {
+        key(k)
+        if let v { string(v) } else { null() }
+    }
+    public mutating func nullField(_ k: String) { key(k); null() }
+    public mutating func rawField(_ k: String, _ json: some Collection<UInt8>) { key(k); raw(json) }
+
+    // MARK: internals
+
+    mutating func appendNull() {
+        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+    }
+
+    mutating func appendInteger(_ magnitude: UInt64, negative: Bool) {
+        if negative { bytes.append(UInt8(ascii: "-")) }
+        if magnitude < 10 {
+            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
+        let count = withUnsafeMutableBytes(of: &digits) { buf -> Int in
+            var m = magnitude
+            var pos = 24
+            while m > 0 {
+                let (q, r) = m.quotientAndRemainder(dividingBy: 10)
+                pos -= 1
+                buf[pos] = 0x30 &+ UInt8(truncatingIfNeeded: r)
+                m = q
+            }
+            return 24 - pos
+        }
+        withUnsafeBytes(of: &digits) { buf in
+            bytes.append(contentsOf: buf[(24 - count)...])
+        }
+    }
+
+    mutating func appendQuoted(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0) }) == nil {
+            Array(s.utf8).withUnsafeBufferPointer { appendQuoted($0) }
+        }
+    }
+
+    mutating func appendQuoted(_ src: UnsafeBufferPointer<UInt8>) {
+        bytes.reserveCapacity(bytes.count + src.count + 2)
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var k = 0
+        let n = src.count
+        while k < n {
+            let c = src[k]
+            if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+                k &+= 1
+                continue
+            }
+            if runStart < k { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[runStart..<k])) }
+            appendEscape(c)
+            k &+= 1
+            runStart = k
+        }
+        if runStart < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[runStart..<n])) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func appendEscape(_ c: UInt8) {
+        let short: UInt8
+        switch c {
+        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
+        case 0x0A: short = UInt8(ascii: "n")
+        case 0x0D: short = UInt8(ascii: "r")
+        case 0x09: short = UInt8(ascii: "t")
+        case 0x08: short = UInt8(ascii: "b")
+        case 0x0C: short = UInt8(ascii: "f")
+        default:
+            let hi = c >> 4, lo = c & 0xF
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "u"))
+            bytes.append(0x30)
+            bytes.append(0x30)
+            bytes.append(0x30 &+ hi)  // c < 0x20, so hi is 0 or 1
+            bytes.append(lo < 10 ? 0x30 &+ lo : 0x57 &+ lo)
+            return
+        }
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(short)
+    }
+}

@@ -1,0 +1,262 @@
+/// Validates one Segment-shaped event and turns it into a `NormalisedEvent`.
+///
+/// Immutable and `Sendable`: ingest tasks share one and call it concurrently. It does no I/O.
+/// Field rules follow DESIGN.md (Touchpoint normalisation, Precise rules); every refusal names
+/// the field and what was wrong with it.
+public struct EventNormaliser: Sendable {
+    public struct Settings: Sendable {
+        /// Largest accepted event, in bytes of its JSON text (after gunzip).
+        public var maxEventBytes: Int
+        public var identifiers: IdentifierNormaliser
+        public var customIdentifiers: [CustomIdentifierPath]
+        public var phaseRules: PhaseRules
+
+        public init(
+            maxEventBytes: Int = 32 * 1024, identifiers: IdentifierNormaliser = IdentifierNormaliser(),
+            customIdentifiers: [CustomIdentifierPath] = [], phaseRules: PhaseRules = PhaseRules()
+        ) {
+            self.maxEventBytes = maxEventBytes
+            self.identifiers = identifiers
+            self.customIdentifiers = customIdentifiers
+            self.phaseRules = phaseRules
+        }
+    }
+
+    /// What the surrounding request contributes to each event in it.
+    public struct Envelope: Sendable {
+        public var source: SourceInfo
+        public var receivedAt: Timestamp
+        /// Batch-level `context`, consulted for any `context.*` field the event itself lacks.
+        public var batchContext: JSONValue?
+        /// Batch-level `sentAt`; an event's own `sentAt` wins.
+        public var batchSentAt: Timestamp?
+        /// The call type fixed by the endpoint (`/v1/track` …); nil for batch items, which carry `type`.
+        public var impliedType: EventType?
+
+        public init(
+            source: SourceInfo, receivedAt: Timestamp, batchContext: JSONValue? = nil, batchSentAt: Timestamp? = nil,
+            impliedType: EventType? = nil
+        ) {
+            self.source = source
+            self.receivedAt = receivedAt
+            self.batchContext = batchContext
+            self.batchSentAt = batchSentAt
+            self.impliedType = impliedType
+        }
+    }
+
+    public let settings: Settings
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    public func normalise(_ item: JSONValue, envelope: Envelope) throws(EventRejection) -> NormalisedEvent {
+        let size = item.rawBytes.count
+        guard size <= settings.maxEventBytes else {
+            throw EventRejection("event is \(size) bytes, over the limit of \(settings.maxEventBytes) bytes")
+        }
+        guard item.kind == .object else { throw EventRejection("event must be a JSON object") }
+        let reader = EventFieldReader(item: item, batchContext: envelope.batchContext)
+
+        let type = try eventType(reader, implied: envelope.impliedType)
+        let messageID = try reader.optionalString("messageId") ?? derivedMessageID(item, source: envelope.source)
+        guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
+
+        let name: String?
+        switch type {
+        case .track:
+            guard let event = try reader.optionalString("event"), !event.isEmpty else {
+                throw EventRejection("event: a track call needs a non-empty \"event\" name")
+            }
+            name = event
+        case .page, .screen:
+            name = try reader.optionalString("name")
+        case .identify, .group, .alias:
+            name = nil
+        }
+        if type == .group, try reader.optionalIdentifierText("groupId") == nil {
+            throw EventRejection("groupId: a group call needs a groupId")
+        }
+
+        let timestamp = try correctedTimestamp(reader, envelope: envelope)
+        var identifiers = try collectIdentifiers(reader, type: type)
+        var aliasPreviousID: String?
+        if type == .alias {
+            guard let previous = try reader.optionalIdentifierText("previousId") else {
+                throw EventRejection("previousId: an alias call needs a previousId")
+            }
+            guard identifiers.contains(where: { $0.type == .userID }) else {
+                throw EventRejection("userId: an alias call needs a usable userId")
+            }
+            let trimmed = IdentifierNormaliser.trimmed(previous)
+            if !settings.identifiers.isJunk(trimmed) { aliasPreviousID = trimmed }
+        }
+        guard !identifiers.isEmpty else {
+            throw EventRejection("no usable identifier: userId and anonymousId are missing or on the junk-value blocklist")
+        }
+        identifiers = deduplicated(identifiers)
+
+        let payloadField = (type == .identify || type == .group) ? "traits" : "properties"
+        let properties = try reader.optionalObject(payloadField).map { Array($0.rawBytes) } ?? []
+        return NormalisedEvent(
+            messageID: messageID, source: envelope.source.name, channel: envelope.source.channel, type: type, name: name,
+            timestamp: timestamp, receivedAt: envelope.receivedAt, identifiers: identifiers,
+            aliasPreviousID: aliasPreviousID,
+            phase: settings.phaseRules.phase(type: type, event: name, channel: envelope.source.channel),
+            properties: properties, traits: try customerTraits(reader, type: type)
+        )
+    }
+
+    private func eventType(_ reader: EventFieldReader, implied: EventType?) throws(EventRejection) -> EventType {
+        if let implied { return implied }
+        guard let text = try reader.optionalString("type") else {
+            throw EventRejection("type: missing; expected one of track, identify, page, screen, group, alias")
+        }
+        guard let type = EventType(rawValue: text) else {
+            throw EventRejection("type: \"\(text.prefix(40))\" is not one of track, identify, page, screen, group, alias")
+        }
+        return type
+    }
+
+    /// `receivedAt − (sentAt − timestamp)` when both client times are known (Segment's clock-skew correction).
+    private func correctedTimestamp(_ reader: EventFieldReader, envelope: Envelope) throws(EventRejection) -> Timestamp {
+        var original = try reader.optionalTimestamp("originalTimestamp")
+        if original == nil { original = try reader.optionalTimestamp("timestamp") }
+        var sentAt = try reader.optionalTimestamp("sentAt")
+        if sentAt == nil { sentAt = envelope.batchSentAt }
+        guard let original else { return envelope.receivedAt }
+        guard let sentAt else { return original }
+        return envelope.receivedAt + (original.millisecondsSinceEpoch - sentAt.millisecondsSinceEpoch)
+    }
+
+    private func collectIdentifiers(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [Identifier] {
+        var found: [Identifier] = []
+        func add(_ raw: String?, _ identifierType: IdentifierType) {
+            if let raw, let identifier = settings.identifiers.normalise(raw, as: identifierType) {
+                found.append(identifier)
+            }
+        }
+        add(try reader.optionalIdentifierText("userId"), .userID)
+        add(try reader.optionalIdentifierText("anonymousId"), .anonymousID)
+        add(reader.lenientText(reader.contextValue(["device", "id"])), .deviceID)
+        if type == .identify {
+            add(reader.lenientText(reader.item[path: ["traits", "email"]]), .email)
+            add(reader.lenientText(reader.item[path: ["traits", "phone"]]), .phone)
+        }
+        add(reader.lenientText(reader.contextValue(["traits", "email"])), .email)
+        add(reader.lenientText(reader.contextValue(["traits", "phone"])), .phone)
+        for custom in settings.customIdentifiers {
+            for path in custom.paths {
+                add(reader.lenientText(reader.value(at: path)), custom.type)
+            }
+        }
+        if let externalIDs = reader.contextValue(["externalIds"]), externalIDs.kind == .array {
+            for entry in externalIDs.elements {
+                guard let typeName = entry["type"]?.string,
+                    let known = knownType(named: typeName.lowercased())
+                else { continue }
+                add(reader.lenientText(entry["id"]), known)
+            }
+        }
+        return found
+    }
+
+    private func knownType(named name: String) -> IdentifierType? {
+        let type = IdentifierType(rawValue: name)
+        if IdentifierType.builtIn.contains(type) { return type }
+        return settings.customIdentifiers.contains(where: { $0.type == type }) ? type : nil
+    }
+
+    private func customerTraits(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [TraitValue] {
+        var traits: [TraitValue] = []
+        if let contextTraits = reader.contextValue(["traits"]), contextTraits.kind == .object {
+            for member in contextTraits.members {
+                traits.append(TraitValue(key: member.key, json: Array(member.value.rawBytes)))
+            }
+        }
+        if type == .identify, let own = try reader.optionalObject("traits") {
+            for member in own.members {
+                traits.append(TraitValue(key: member.key, json: Array(member.value.rawBytes)))
+            }
+        }
+        return traits
+    }
+
+    private func deduplicated(_ identifiers: [Identifier]) -> [Identifier] {
+        var seen = Set<Identifier>()
+        return identifiers.filter { seen.insert($0).inserted }
+    }
+
+    /// A message id for events sent without one: a hash of the source and the exact event bytes,
+    /// so that a resent identical event is still recognised as a duplicate.
+    private func derivedMessageID(_ item: JSONValue, source: SourceInfo) -> String {
+        var hash = StableHash()
+        hash.combine(source.name.utf8)
+        hash.combineSeparator()
+        hash.combine(item.rawBytes)
+        return "auto-" + hash.hex
+    }
+}
+
+/// Typed access to an event's fields, with batch-context fallback for `context.*`.
+struct EventFieldReader {
+    let item: JSONValue
+    let batchContext: JSONValue?
+
+    /// A field's value, treating JSON `null` as absent.
+    func field(_ key: String) -> JSONValue? {
+        guard let value = item[key], !value.isNull else { return nil }
+        return value
+    }
+
+    func contextValue(_ path: [String]) -> JSONValue? {
+        if let own = item[path: ["context"] + path], !own.isNull { return own }
+        guard let shared = batchContext?[path: path], !shared.isNull else { return nil }
+        return shared
+    }
+
+    /// A value at a dotted path from the event root; `context.*` paths fall back to the batch context.
+    func value(at path: [String]) -> JSONValue? {
+        if path.first == "context" { return contextValue(Array(path.dropFirst())) }
+        guard let value = item[path: path], !value.isNull else { return nil }
+        return value
+    }
+
+    func optionalString(_ key: String) throws(EventRejection) -> String? {
+        guard let value = field(key) else { return nil }
+        guard let text = value.string else { throw EventRejection("\(key): expected a string") }
+        return text
+    }
+
+    /// Ids may be strings or integers (some SDKs send numeric user ids); integers keep their JSON text.
+    func optionalIdentifierText(_ key: String) throws(EventRejection) -> String? {
+        guard let value = field(key) else { return nil }
+        if let text = value.string { return text }
+        if value.kind == .number, value.int64 != nil { return String(decoding: value.rawBytes, as: UTF8.self) }
+        throw EventRejection("\(key): expected a string or an integer")
+    }
+
+    func optionalObject(_ key: String) throws(EventRejection) -> JSONValue? {
+        guard let value = field(key) else { return nil }
+        guard value.kind == .object else { throw EventRejection("\(key): expected an object") }
+        return value
+    }
+
+    func optionalTimestamp(_ key: String) throws(EventRejection) -> Timestamp? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let timestamp = Timestamp(rfc3339: text) else {
+            throw EventRejection("\(key): \"\(text.prefix(40))\" is not an ISO 8601 / RFC 3339 date-time")
+        }
+        return timestamp
+    }
+
+    /// Identifier values found inside free-form objects (traits, context): strings and integers
+    /// count, anything else is ignored rather than refused, since the sender did not mean it as an id.
+    func lenientText(_ value: JSONValue?) -> String? {
+        guard let value else { return nil }
+        if let text = value.string { return text }
+        if value.kind == .number, value.int64 != nil { return String(decoding: value.rawBytes, as: UTF8.self) }
+        return nil
+    }
+}

@@ -1,0 +1,86 @@
+/// Turns raw identifier values into their normalised form, and refuses junk values.
+///
+/// Immutable after construction and `Sendable`: every ingest connection shares one.
+/// Rules (DESIGN.md, Precise rules): values are trimmed; emails are lower-cased and must contain
+/// `@`; phones keep a leading `+`, otherwise get `defaultCountryCode` prepended when one is set,
+/// and keep only digits after that; blocklisted values (built-in list plus the configured one,
+/// compared trimmed and case-insensitively) and all-zero ids never become identifiers.
+public struct IdentifierNormaliser: Sendable {
+    /// Values that never identify anyone, whatever their type.
+    public static let builtInBlocklist: [String] = [
+        "", "null", "undefined", "nil", "none", "nan", "anonymous", "unknown", "n/a", "na", "-",
+        "0", "-1", "true", "false", "[object object]", "test", "guest", "user", "default",
+    ]
+
+    /// Phone numbers shorter than this many digits are not identifiers.
+    public static let minimumPhoneDigits = 6
+
+    private let blocklist: Set<String>
+    private let defaultCountryCode: String?
+
+    /// - Parameters:
+    ///   - extraBlocklist: operator-configured junk values, added to the built-in list.
+    ///   - defaultCountryCode: digits prepended to phone numbers written without `+`.
+    public init(extraBlocklist: [String] = [], defaultCountryCode: String? = nil) {
+        self.blocklist = Set((Self.builtInBlocklist + extraBlocklist).map { Self.foldedForBlocklist($0) })
+        self.defaultCountryCode = defaultCountryCode.map { String($0.unicodeScalars.filter { $0.properties.numericType != nil && $0.isASCII }) }
+    }
+
+    /// The normalised identifier, or nil when the value is junk or unusable for its type.
+    public func normalise(_ raw: String, as type: IdentifierType) -> Identifier? {
+        let trimmed = Self.trimmed(raw)
+        guard !isJunk(trimmed) else { return nil }
+        let value: String
+        switch type {
+        case .email:
+            guard trimmed.contains("@") else { return nil }
+            value = trimmed.lowercased()
+        case .phone:
+            guard let phone = normalisePhone(trimmed) else { return nil }
+            value = phone
+        default:
+            value = trimmed
+        }
+        return Identifier(type: type, value: value)
+    }
+
+    /// Whether a trimmed value is on the blocklist or consists only of zeros and separators.
+    public func isJunk(_ trimmed: String) -> Bool {
+        if blocklist.contains(Self.foldedForBlocklist(trimmed)) { return true }
+        var sawZero = false
+        for byte in trimmed.utf8 {
+            switch byte {
+            case UInt8(ascii: "0"): sawZero = true
+            case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: " "): continue
+            default: return false
+            }
+        }
+        return sawZero
+    }
+
+    private func normalisePhone(_ trimmed: String) -> String? {
+        let digits = String(trimmed.unicodeScalars.filter { $0.isASCII && $0.properties.numericType != nil })
+        let result: String
+        if trimmed.hasPrefix("+") {
+            result = "+" + digits
+        } else if let code = defaultCountryCode, !code.isEmpty {
+            let national = digits.drop(while: { $0 == "0" })
+            result = "+" + code + national
+        } else {
+            result = digits
+        }
+        let digitCount = result.utf8.count - (result.hasPrefix("+") ? 1 : 0)
+        return digitCount >= Self.minimumPhoneDigits ? result : nil
+    }
+
+    static func trimmed(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[first...last])
+    }
+
+    private static func foldedForBlocklist(_ value: String) -> String {
+        trimmed(value).lowercased()
+    }
+}

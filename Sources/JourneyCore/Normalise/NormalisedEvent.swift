@@ -1,0 +1,66 @@
+/// One accepted event after validation and normalisation, ready for the stitcher.
+///
+/// A `Sendable` value: built on an ingest task, handed to the single writer that owns the
+/// identity graph and journey store.
+public struct NormalisedEvent: Sendable, Equatable {
+    public var messageID: String
+    public var source: String
+    public var channel: String
+    public var type: EventType
+    /// `event` for track calls, `name` for page and screen calls.
+    public var name: String?
+    /// Event time corrected for client clock skew, fixed when the event is first received.
+    public var timestamp: Timestamp
+    public var receivedAt: Timestamp
+    /// Identifiers the event carries, normalised, junk removed, without duplicates.
+    public var identifiers: [Identifier]
+    /// For alias calls: the normalised `previousId`; whether it is a user id or an anonymous id is
+    /// decided by the stitcher from what it already knows.
+    public var aliasPreviousID: String?
+    public var phase: Phase?
+    /// The event's `properties` (identify and group: its `traits`) as raw JSON object bytes, or empty.
+    public var properties: [UInt8]
+    /// Customer traits the event sets (identify `traits` and any call's `context.traits`), each a key and a raw JSON value.
+    public var traits: [TraitValue]
+
+    public init(
+        messageID: String, source: String, channel: String, type: EventType, name: String?,
+        timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,
+        phase: Phase?, properties: [UInt8] = [], traits: [TraitValue] = []
+    ) {
+        self.messageID = messageID
+        self.source = source
+        self.channel = channel
+        self.type = type
+        self.name = name
+        self.timestamp = timestamp
+        self.receivedAt = receivedAt
+        self.identifiers = identifiers
+        self.aliasPreviousID = aliasPreviousID
+        self.phase = phase
+        self.properties = properties
+        self.traits = traits
+    }
+}
+
+/// One customer trait: its key and its value as raw JSON bytes.
+public struct TraitValue: Sendable, Equatable {
+    public var key: String
+    public var json: [UInt8]
+
+    public init(key: String, json: [UInt8]) {
+        self.key = key
+        self.json = json
+    }
+}
+
+/// Why an event was not accepted. The message names the field and the problem so the sender can fix it.
+public struct EventRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

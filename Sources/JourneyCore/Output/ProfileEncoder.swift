@@ -1,0 +1,125 @@
+/// Writes profiles and touchpoints as the JSON objects of the snapshot format and lookup API
+/// (DESIGN.md, Snapshots): snake_case keys, RFC 3339 UTC times with milliseconds.
+///
+/// Reads a `Stitcher` it is handed; call it from the stitcher's owner.
+public struct ProfileEncoder {
+    public static let defaultJourneyPageSize = 100
+    public static let maxJourneyPageSize = 1000
+
+    private let stitcher: Stitcher
+
+    public init(_ stitcher: Stitcher) {
+        self.stitcher = stitcher
+    }
+
+    /// The profile as one JSON object, or nil if no live profile has this id.
+    /// With `journey`, adds its touchpoints with `seq` greater than `after`, at most `limit` of
+    /// them, and `next_after` (the value of `after` for the next page, or null at the end).
+    public func profileJSON(id: String, journey page: (after: Int, limit: Int)? = nil) -> [UInt8]? {
+        guard let record = stitcher.record(for: id) else { return nil }
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        writeSummary(record, into: &writer)
+        if let page {
+            let start = min(max(page.after, 0), record.touchpoints.count)
+            let end = min(start + max(page.limit, 0), record.touchpoints.count)
+            writer.key("journey")
+            writer.beginArray()
+            for index in start..<end {
+                writeTouchpoint(record.touchpoints[index], seq: index + 1, profileID: record.id, into: &writer)
+            }
+            writer.endArray()
+            writer.key("next_after")
+            if end < record.touchpoints.count { writer.int(end) } else { writer.null() }
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private func writeSummary(_ record: ProfileRecord, into writer: inout JSONWriter) {
+        writer.key("profile_id")
+        writer.string(record.id)
+        writer.key("identifiers")
+        writer.beginArray()
+        let identifiers = record.identifierIDs.map { stitcher.identifier($0) }.sorted { lhs, rhs in
+            let (left, right) = (stitcher.policy.rank(of: lhs.type), stitcher.policy.rank(of: rhs.type))
+            return left != right ? left < right : lhs.value < rhs.value
+        }
+        for identifier in identifiers {
+            writer.beginObject()
+            writer.key("type")
+            writer.string(identifier.type.rawValue)
+            writer.key("value")
+            writer.string(identifier.value)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("traits")
+        writer.beginObject()
+        for key in record.traits.keys.sorted() {
+            writer.key(key)
+            writer.raw(record.traits[key]!.json)
+        }
+        writer.endObject()
+        writer.key("first_seen")
+        writer.string(Timestamp(millisecondsSinceEpoch: record.firstSeen).description)
+        writer.key("last_seen")
+        writer.string(Timestamp(millisecondsSinceEpoch: record.lastSeen).description)
+        writer.key("touchpoints")
+        writer.int(record.touchpoints.count)
+        writer.key("channels")
+        writer.beginArray()
+        let channels = record.channelFirstUse.map { (name: stitcher.channelName($0.key), first: $0.value) }
+            .sorted { $0.first != $1.first ? $0.first < $1.first : $0.name < $1.name }
+        for channel in channels { writer.string(channel.name) }
+        writer.endArray()
+        writer.key("phases")
+        writer.beginObject()
+        for phase in Phase.allCases {
+            guard let first = record.phaseFirstReached[phase] else { continue }
+            writer.key(phase.rawValue)
+            writer.string(Timestamp(millisecondsSinceEpoch: first).description)
+        }
+        writer.endObject()
+        writer.key("stage")
+        if let stage = record.stage { writer.string(stage.rawValue) } else { writer.null() }
+        writer.key("converted")
+        writer.bool(record.converted)
+        writer.key("merged_from")
+        writer.beginArray()
+        for id in record.mergedFrom.sorted() { writer.string(id) }
+        writer.endArray()
+    }
+
+    private func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: String, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("profile_id")
+        writer.string(profileID)
+        writer.key("seq")
+        writer.int(seq)
+        writer.key("ts")
+        writer.string(Timestamp(millisecondsSinceEpoch: touchpoint.timestamp).description)
+        writer.key("received_at")
+        writer.string(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt).description)
+        writer.key("message_id")
+        writer.string(touchpoint.messageID)
+        writer.key("source")
+        writer.string(stitcher.sourceName(touchpoint.sourceIndex))
+        writer.key("channel")
+        writer.string(stitcher.channelName(touchpoint.channelIndex))
+        writer.key("type")
+        writer.string(touchpoint.type.rawValue)
+        writer.key("event")
+        if let name = stitcher.eventName(touchpoint.nameIndex) { writer.string(name) } else { writer.null() }
+        writer.key("phase")
+        if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
+        writer.key("properties")
+        if touchpoint.properties.isEmpty {
+            writer.beginObject()
+            writer.endObject()
+        } else {
+            writer.raw(touchpoint.properties)
+        }
+        writer.endObject()
+    }
+}

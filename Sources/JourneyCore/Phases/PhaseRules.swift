@@ -1,0 +1,56 @@
+/// The ordered phase rule list: operator rules first, then the built-in defaults; first match wins.
+///
+/// Immutable and `Sendable`; shared by all ingest tasks. The built-in table follows Segment's
+/// e-commerce and mobile lifecycle specs (see docs/PHASES.md for the table and the reasoning).
+public struct PhaseRules: Sendable {
+    public private(set) var rules: [PhaseRule]
+
+    /// - Parameter operatorRules: configured rules, tried before the built-in ones.
+    public init(operatorRules: [PhaseRule] = []) {
+        self.rules = operatorRules + Self.builtIn
+    }
+
+    /// The phase of a touchpoint, or nil when no rule matches (identify, group and alias calls
+    /// and unknown track events carry no phase by default).
+    public func phase(type: EventType, event: String?, channel: String) -> Phase? {
+        for rule in rules where rule.matches(type: type, event: event, channel: channel) {
+            return rule.phase
+        }
+        return nil
+    }
+
+    public static let builtIn: [PhaseRule] = {
+        func track(_ phase: Phase, _ names: [String]) -> [PhaseRule] {
+            names.map { PhaseRule(phase: phase, type: .track, event: $0) }
+        }
+        return track(.discover, [
+            "Promotion Viewed", "Promotion Clicked", "Application Installed", "Deep Link Opened",
+            "Install Attributed",
+        ])
+            + track(.buy, ["Order Completed"])
+            + track(.explore, [
+                "Products Searched", "Product List Viewed", "Product List Filtered", "Product Clicked",
+                "Product Viewed", "Product Added", "Product Removed", "Cart Viewed", "Checkout Started",
+                "Checkout Step Viewed", "Checkout Step Completed", "Payment Info Entered", "Coupon Entered",
+                "Coupon Applied", "Coupon Denied", "Coupon Removed", "Product Added to Wishlist",
+                "Product Removed from Wishlist", "Wishlist Product Added to Cart",
+            ])
+            + track(.use, [
+                "Application Opened", "Application Backgrounded", "Application Updated", "Order Delivered",
+                "Product Used", "Signed In",
+            ])
+            + track(.ask, [
+                "Order Refunded", "Order Cancelled", "Ticket Created", "Ticket Updated", "Live Chat Started",
+                "Call Received", "Help Article Viewed",
+            ])
+            + track(.engage, [
+                "Email Opened", "Email Link Clicked", "Push Notification Tapped", "Product Reviewed",
+                "Product Shared", "Cart Shared", "Signed Up", "Newsletter Subscribed", "Referral Sent",
+            ])
+            + [
+                PhaseRule(phase: .ask, channel: "call_center"),
+                PhaseRule(phase: .explore, type: .page),
+                PhaseRule(phase: .explore, type: .screen),
+            ]
+    }()
+}

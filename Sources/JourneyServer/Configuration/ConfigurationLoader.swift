@@ -1,0 +1,286 @@
+import Foundation
+import JourneyCore
+
+/// Builds a `JourneydConfiguration` from the YAML file plus `JOURNEYD_*` environment overrides,
+/// refusing unknown keys and bad values with the key's path. Stateless; call from anywhere.
+///
+/// Environment overrides set one scalar key each: `JOURNEYD_` + the key path in upper case with
+/// `__` between levels, e.g. `JOURNEYD_STATE_DIR`, `JOURNEYD_LISTENERS__HTTP__ADDRESS`,
+/// `JOURNEYD_LOGGING__LEVEL`.
+public enum ConfigurationLoader {
+    public static let environmentPrefix = "JOURNEYD_"
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> JourneydConfiguration
+    {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadableFile(path: path, reason: describe(error))
+        }
+        var tree = try ConfigTree.parse(yaml: text)
+        applyOverrides(from: environment, to: &tree)
+        return try build(from: tree, isLocalDefaults: false)
+    }
+
+    /// The safe local defaults used when journeyd runs without `--config`: loopback listeners and
+    /// a state directory under the working directory. The dev write key, admin token and TLS
+    /// certificate are supplied by `LocalDevelopmentSetup`.
+    public static func localDefaults(
+        stateDirectory: String, writeKey: String, adminToken: String, tls: JourneydConfiguration.TLSFiles,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> JourneydConfiguration {
+        var tree = ConfigTree.mapping([])
+        tree.setScalar(stateDirectory, at: ["state_dir"])
+        tree.setScalar(tls.certificatePath, at: ["tls", "certificate"])
+        tree.setScalar(tls.privateKeyPath, at: ["tls", "private_key"])
+        tree.setScalar(adminToken, at: ["listeners", "admin", "token"])
+        tree = mergedSources(tree, name: "dev", channel: "web", writeKey: writeKey)
+        applyOverrides(from: environment, to: &tree)
+        return try build(from: tree, isLocalDefaults: true)
+    }
+
+    private static func mergedSources(_ tree: ConfigTree, name: String, channel: String, writeKey: String) -> ConfigTree {
+        guard case .mapping(var pairs) = tree else { return tree }
+        let source = ConfigTree.mapping([("name", .scalar(name)), ("channel", .scalar(channel)), ("write_key", .scalar(writeKey))])
+        pairs.append(("sources", .sequence([source])))
+        return .mapping(pairs)
+    }
+
+    static func applyOverrides(from environment: [String: String], to tree: inout ConfigTree) {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(environmentPrefix) {
+            let path = name.dropFirst(environmentPrefix.count).lowercased().components(separatedBy: "__")
+            guard !path.contains(where: \.isEmpty) else { continue }
+            tree.setScalar(value, at: path[...])
+        }
+    }
+
+    static func build(from tree: ConfigTree, isLocalDefaults: Bool) throws(ConfigurationError) -> JourneydConfiguration {
+        var root = try ConfigSection(tree, path: "")
+        let stateDirectory = try root.string("state_dir") ?? "./journeyd-state"
+
+        var tlsSection = try root.section("tls")
+        let tls = JourneydConfiguration.TLSFiles(
+            certificatePath: try tlsSection.requiredString("certificate"),
+            privateKeyPath: try tlsSection.requiredString("private_key"),
+            clientCAPath: try tlsSection.string("client_ca"))
+        try tlsSection.finish()
+
+        let listeners = try readListeners(try root.section("listeners"))
+        let sources = try readSources(try root.list("sources"), key: root.keyPath("sources"))
+        let durability = try root.choice("durability", JourneydConfiguration.Durability.self) ?? .fsync
+
+        var snapshotSection = try root.section("snapshots")
+        let snapshots = JourneydConfiguration.Snapshots(
+            interval: try snapshotSection.duration("interval") ?? .seconds(300),
+            keep: try snapshotSection.int("keep", range: 1...100_000) ?? 24)
+        try snapshotSection.finish()
+
+        let identity = try readIdentity(try root.section("identity"))
+        let phaseRules = PhaseRules(operatorRules: try readPhaseRules(try root.list("phases")))
+        let limits = try readLimits(try root.section("limits"))
+
+        var journeys = try root.section("journeys")
+        let maxTouchpoints = try journeys.int("max_touchpoints_per_profile", range: 1...10_000_000) ?? 10_000
+        try journeys.finish()
+
+        var loggingSection = try root.section("logging")
+        var logging = JourneydConfiguration.Logging()
+        logging.format = try loggingSection.choice("format", JourneydConfiguration.Logging.Format.self) ?? .logfmt
+        logging.level = try loggingSection.choice("level", JourneydConfiguration.Logging.Level.self) ?? .info
+        try loggingSection.finish()
+        try root.finish()
+
+        return JourneydConfiguration(
+            stateDirectory: stateDirectory, tls: tls, listeners: listeners, sources: sources, durability: durability,
+            snapshots: snapshots, identity: identity.policy, identifierNormaliser: identity.normaliser,
+            customIdentifiers: identity.custom, phaseRules: phaseRules, limits: limits,
+            maxTouchpointsPerProfile: maxTouchpoints, logging: logging, isLocalDefaults: isLocalDefaults)
+    }
+
+    private static func readListeners(_ section: ConfigSection) throws(ConfigurationError) -> JourneydConfiguration.Listeners {
+        var section = section
+        func address(_ listener: inout ConfigSection, default defaultAddress: String) throws(ConfigurationError) -> ListenAddress {
+            let text = try listener.string("address") ?? defaultAddress
+            guard let address = ListenAddress(text) else {
+                throw .invalidValue(key: listener.keyPath("address"), message: "expected host:port (IPv6 as [::1]:port), got \"\(text)\"")
+            }
+            return address
+        }
+        var httpSection = try section.section("http")
+        let http = try address(&httpSection, default: "127.0.0.1:8443")
+        try httpSection.finish()
+        var streamSection = try section.section("stream")
+        let stream = try address(&streamSection, default: "127.0.0.1:7443")
+        try streamSection.finish()
+        var adminSection = try section.section("admin")
+        let admin = try address(&adminSection, default: "127.0.0.1:9090")
+        let token: String
+        if let file = try adminSection.string("token_file") {
+            token = try readSecret(file, key: adminSection.keyPath("token_file"))
+        } else if let inline = try adminSection.string("token") {
+            token = inline.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            throw .missingKey(adminSection.keyPath("token_file"))
+        }
+        guard token.utf8.count >= 16 else {
+            throw .invalidValue(key: adminSection.keyPath("token_file"), message: "the admin token must be at least 16 characters")
+        }
+        let adminTLS = try adminSection.bool("tls") ?? false
+        try adminSection.finish()
+        try section.finish()
+        return .init(http: http, stream: stream, admin: admin, adminToken: token, adminTLS: adminTLS)
+    }
+
+    private static func readSources(_ items: [(tree: ConfigTree, path: String)]?, key: String) throws(ConfigurationError)
+        -> [JourneydConfiguration.Source]
+    {
+        guard let items, !items.isEmpty else {
+            throw .invalidValue(key: key, message: "configure at least one source (name, channel, write_key or write_key_file)")
+        }
+        var sources: [JourneydConfiguration.Source] = []
+        for item in items {
+            var section = try ConfigSection(item.tree, path: item.path)
+            let name = try section.requiredString("name")
+            let channel = try section.requiredString("channel")
+            for (field, value) in [("name", name), ("channel", channel)] where !isToken(value) {
+                throw .invalidValue(key: section.keyPath(field), message: "use lower-case letters, digits, '_' and '-' only, got \"\(value)\"")
+            }
+            var writeKey = try section.string("write_key")
+            if let file = try section.string("write_key_file") {
+                guard writeKey == nil else {
+                    throw .invalidValue(key: section.keyPath("write_key_file"), message: "set write_key or write_key_file, not both")
+                }
+                writeKey = try readSecret(file, key: section.keyPath("write_key_file"))
+            }
+            let subject = try section.string("client_subject")
+            guard writeKey != nil || subject != nil else {
+                throw .missingKey(section.keyPath("write_key"))
+            }
+            if let writeKey, writeKey.isEmpty {
+                throw .invalidValue(key: section.keyPath("write_key"), message: "the write key is empty")
+            }
+            if sources.contains(where: { $0.name == name }) {
+                throw .invalidValue(key: section.keyPath("name"), message: "another source is already called \"\(name)\"")
+            }
+            if let writeKey, sources.contains(where: { $0.writeKey == writeKey }) {
+                throw .invalidValue(key: section.keyPath("write_key"), message: "two sources share this write key")
+            }
+            try section.finish()
+            sources.append(.init(name: name, channel: channel, writeKey: writeKey, clientSubject: subject))
+        }
+        return sources
+    }
+
+    private static func readIdentity(_ section: ConfigSection) throws(ConfigurationError)
+        -> (policy: IdentityPolicy, normaliser: IdentifierNormaliser, custom: [CustomIdentifierPath])
+    {
+        var section = section
+        var custom: [CustomIdentifierPath] = []
+        for item in try section.list("custom") ?? [] {
+            var entry = try ConfigSection(item.tree, path: item.path)
+            let name = try entry.requiredString("type")
+            let type = IdentifierType(rawValue: name)
+            guard IdentifierType.isValidCustomName(name), !IdentifierType.builtIn.contains(type) else {
+                throw .invalidValue(key: entry.keyPath("type"), message: "\"\(name)\" is not a usable custom type name (lower-case letters, digits, '_'; not a built-in type)")
+            }
+            guard !custom.contains(where: { $0.type == type }) else {
+                throw .invalidValue(key: entry.keyPath("type"), message: "custom type \"\(name)\" is defined twice")
+            }
+            guard let paths = try entry.stringList("paths"), !paths.isEmpty else { throw .missingKey(entry.keyPath("paths")) }
+            for path in paths where path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                throw .invalidValue(key: entry.keyPath("paths"), message: "\"\(path)\" is not a dotted JSON path such as traits.loyaltyId")
+            }
+            try entry.finish()
+            custom.append(CustomIdentifierPath(type: type, paths: paths))
+        }
+        var limitsSection = try section.section("limits")
+        var limits: [IdentifierType: Int] = [:]
+        for (key, value) in limitsSection.entries() {
+            guard case .scalar(let text) = value, let limit = Int(text), limit >= 0 else {
+                throw .invalidValue(key: limitsSection.keyPath(key), message: "expected a whole number (0 = unlimited)")
+            }
+            limits[IdentifierType(rawValue: key)] = limit
+        }
+        let priority = try section.stringList("priority")?.map { IdentifierType(rawValue: $0) }
+        let policy: IdentityPolicy
+        do {
+            policy = try IdentityPolicy(customTypes: custom.map(\.type), limitOverrides: limits, configuredPriority: priority)
+        } catch {
+            let key = if case .unknownType(let type, _) = error, limits[type] != nil { limitsSection.keyPath(type.rawValue) } else { section.keyPath("priority") }
+            throw .invalidValue(key: key, message: error.description)
+        }
+        let blocklist = try section.stringList("blocklist") ?? []
+        let countryCode = try section.string("default_country_code")
+        if let countryCode, countryCode.isEmpty || countryCode.count > 4 || !countryCode.allSatisfy(\.isASCIIDigit) {
+            throw .invalidValue(key: section.keyPath("default_country_code"), message: "expected 1–4 digits such as 44 or 1, got \"\(countryCode)\"")
+        }
+        try section.finish()
+        return (policy, IdentifierNormaliser(extraBlocklist: blocklist, defaultCountryCode: countryCode), custom)
+    }
+
+    private static func readPhaseRules(_ items: [(tree: ConfigTree, path: String)]?) throws(ConfigurationError) -> [PhaseRule] {
+        var rules: [PhaseRule] = []
+        for item in items ?? [] {
+            var entry = try ConfigSection(item.tree, path: item.path)
+            guard let phase = try entry.choice("phase", Phase.self) else { throw .missingKey(entry.keyPath("phase")) }
+            let rule = PhaseRule(
+                phase: phase, type: try entry.choice("type", EventType.self), event: try entry.string("event"),
+                channel: try entry.string("channel"))
+            guard rule.type != nil || rule.event != nil || rule.channel != nil else {
+                throw .invalidValue(key: item.path, message: "a phase rule needs at least one of type, event, channel")
+            }
+            try entry.finish()
+            rules.append(rule)
+        }
+        return rules
+    }
+
+    private static func readLimits(_ section: ConfigSection) throws(ConfigurationError) -> JourneydConfiguration.Limits {
+        var section = section
+        var limits = JourneydConfiguration.Limits()
+        limits.eventBytes = try section.byteSize("event_bytes", range: 256...(16 << 20)) ?? limits.eventBytes
+        limits.batchBytes = try section.byteSize("batch_bytes", range: 1024...(256 << 20)) ?? limits.batchBytes
+        limits.batchEvents = try section.int("batch_events", range: 1...1_000_000) ?? limits.batchEvents
+        limits.lineBytes = try section.byteSize("line_bytes", range: 256...(16 << 20)) ?? limits.lineBytes
+        limits.maxConnections = try section.int("max_connections", range: 1...1_000_000) ?? limits.maxConnections
+        limits.idleTimeout = try section.duration("idle_timeout") ?? limits.idleTimeout
+        guard limits.eventBytes <= limits.batchBytes else {
+            throw .invalidValue(key: section.keyPath("event_bytes"), message: "must not exceed limits.batch_bytes")
+        }
+        try section.finish()
+        return limits
+    }
+
+    private static func readSecret(_ path: String, key: String) throws(ConfigurationError) -> String {
+        do {
+            let secret = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !secret.isEmpty else { throw ConfigurationError.invalidValue(key: key, message: "\(path) is empty") }
+            return secret
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw .invalidValue(key: key, message: "cannot read \(path): \(describe(error))")
+        }
+    }
+
+    private static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, let text = String(validatingCString: strerror(Int32(underlying.code))) {
+            return text
+        }
+        return nsError.localizedDescription
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,89 @@
+import JourneyCore
+
+/// Everything the daemon runs with, validated. Built by `ConfigurationLoader` from the YAML file
+/// (or the safe local defaults) and never mutated afterwards; `Sendable`, shared by all services.
+public struct JourneydConfiguration: Sendable {
+    public var stateDirectory: String
+    /// Server certificate and key; nil only in local-defaults mode, where a dev certificate is generated.
+    public var tls: TLSFiles?
+    public var listeners: Listeners
+    public var sources: [Source]
+    public var durability: Durability
+    public var snapshots: Snapshots
+    public var identity: IdentityPolicy
+    public var identifierNormaliser: IdentifierNormaliser
+    public var customIdentifiers: [CustomIdentifierPath]
+    public var phaseRules: PhaseRules
+    public var limits: Limits
+    public var maxTouchpointsPerProfile: Int
+    public var logging: Logging
+    /// True when no config file was given: loopback listeners, dev certificate, generated keys.
+    public var isLocalDefaults: Bool
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificatePath: String
+        public var privateKeyPath: String
+        public var clientCAPath: String?
+    }
+
+    public struct Listeners: Sendable {
+        public var http: ListenAddress
+        public var stream: ListenAddress
+        public var admin: ListenAddress
+        /// Bearer token for the admin data endpoints.
+        public var adminToken: String
+        public var adminTLS: Bool
+    }
+
+    /// A configured sender: its write key selects it, and it stamps its channel on every event.
+    public struct Source: Sendable, Equatable {
+        public var name: String
+        public var channel: String
+        public var writeKey: String?
+        public var clientSubject: String?
+    }
+
+    public enum Durability: String, Sendable, CaseIterable {
+        case fsync, interval, none
+    }
+
+    public struct Snapshots: Sendable, Equatable {
+        public var interval: Duration
+        public var keep: Int
+    }
+
+    /// Explicit bounds on every input (DESIGN.md, Precise rules).
+    public struct Limits: Sendable, Equatable {
+        public var eventBytes = 32 * 1024
+        public var batchBytes = 500 * 1024
+        public var batchEvents = 2_500
+        public var lineBytes = 32 * 1024
+        public var maxConnections = 10_000
+        public var idleTimeout: Duration = .seconds(60)
+    }
+
+    public struct Logging: Sendable, Equatable {
+        public enum Format: String, Sendable, CaseIterable { case logfmt, json }
+        public enum Level: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+        public var format: Format = .logfmt
+        public var level: Level = .info
+    }
+
+    /// The source whose write key is `key`, if any (constant-time comparison per source).
+    public func source(forWriteKey key: String) -> Source? {
+        sources.first { source in
+            guard let expected = source.writeKey else { return false }
+            return ConstantTime.equals(Array(expected.utf8), Array(key.utf8))
+        }
+    }
+}
+
+/// Comparison whose time does not depend on where two secrets differ.
+enum ConstantTime {
+    static func equals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}

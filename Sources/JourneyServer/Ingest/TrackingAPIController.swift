@@ -1,0 +1,162 @@
+import Hummingbird
+import JourneyCore
+import JourneyStorage
+import Logging
+import NIOCore
+
+/// The Segment-compatible tracking API: `POST /v1/batch` and the six single calls.
+///
+/// Immutable and `Sendable`; each request runs on its own task. Reading, gunzip, JSON parsing and
+/// validation happen here, in parallel across connections; the valid events of one request go to
+/// the `IngestEngine` in a single hand-over, and the invalid ones to the dead-letter log.
+struct TrackingAPIController: Sendable {
+    let configuration: JourneydConfiguration
+    let normaliser: EventNormaliser
+    let engine: IngestEngine
+    let deadLetters: DeadLetterLog
+    let logger: Logger
+
+    init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, logger: Logger) {
+        self.configuration = configuration
+        self.normaliser = EventNormaliser(
+            settings: .init(
+                maxEventBytes: configuration.limits.eventBytes, identifiers: configuration.identifierNormaliser,
+                customIdentifiers: configuration.customIdentifiers, phaseRules: configuration.phaseRules))
+        self.engine = engine
+        self.deadLetters = deadLetters
+        self.logger = logger
+    }
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/v1/batch") { request, _ in await self.handle(request, call: nil) }
+        for type in EventType.allCases {
+            router.post("/v1/\(type.rawValue)") { request, _ in await self.handle(request, call: type) }
+        }
+    }
+
+    /// A request refused whole.
+    private struct Refusal: Error {
+        var status: HTTPResponse.Status
+        var message: String
+    }
+
+    /// - Parameter call: the single call's type, or nil for `/v1/batch`.
+    func handle(_ request: Request, call: EventType?) async -> Response {
+        do {
+            return try await accept(request, call: call)
+        } catch {
+            logger.notice(
+                "request refused",
+                metadata: ["path": "\(request.uri.path)", "status": "\(error.status.code)", "error": "\(error.message)"])
+            return IngestResponse.refused(error.status, error.message)
+        }
+    }
+
+    private func accept(_ request: Request, call: EventType?) async throws(Refusal) -> Response {
+        let receivedAt = Timestamp.now
+        let authenticator = WriteKeyAuthenticator(configuration: configuration)
+        let headerKey: String?
+        do {
+            headerKey = try WriteKeyAuthenticator.headerWriteKey(request)
+            if let headerKey { _ = try authenticator.source(forKey: headerKey) }
+        } catch {
+            throw Refusal(status: .unauthorized, message: error.message)
+        }
+        let document = try await parsedBody(request)
+        let root = document.root
+        guard root.kind == .object else { throw Refusal(status: .badRequest, message: "body must be a JSON object") }
+        let source: JourneydConfiguration.Source
+        do {
+            source = try authenticator.source(forKey: headerKey ?? root["writeKey"]?.string)
+        } catch {
+            throw Refusal(status: .unauthorized, message: error.message)
+        }
+        var envelope = EventNormaliser.Envelope(
+            source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt, impliedType: call)
+        let items: [JSONValue]
+        if call == nil {
+            guard let batch = root["batch"], batch.kind == .array else {
+                throw Refusal(status: .badRequest, message: "batch: expected an array of events")
+            }
+            guard batch.count <= configuration.limits.batchEvents else {
+                throw Refusal(
+                    status: .contentTooLarge,
+                    message: "batch has \(batch.count) events, over the limit of \(configuration.limits.batchEvents)")
+            }
+            items = Array(batch.elements)
+            if let context = root["context"], context.kind == .object { envelope.batchContext = context }
+            if let sentAt = root["sentAt"], !sentAt.isNull {
+                guard let text = sentAt.string, let parsed = Timestamp(rfc3339: text) else {
+                    throw Refusal(status: .badRequest, message: "sentAt: expected an ISO 8601 / RFC 3339 date-time string")
+                }
+                envelope.batchSentAt = parsed
+            }
+        } else {
+            items = [root]
+        }
+        return await store(items, envelope: envelope, single: call != nil)
+    }
+
+    private func parsedBody(_ request: Request) async throws(Refusal) -> JSONDocument {
+        let limit = configuration.limits.batchBytes
+        var bytes: [UInt8]
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            bytes = Array(buffer: buffer)
+        } catch is NIOTooManyBytesError {
+            throw Refusal(status: .contentTooLarge, message: "body is larger than the limit of \(limit) bytes")
+        } catch {
+            throw Refusal(status: .badRequest, message: "could not read the body: \(error)")
+        }
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity":
+            break
+        case "gzip", "x-gzip":
+            do {
+                bytes = try Gzip.decompress(bytes, maxOutputBytes: limit)
+            } catch {
+                if case .outputTooLarge = error {
+                    throw Refusal(status: .contentTooLarge, message: error.description)
+                }
+                throw Refusal(status: .badRequest, message: error.description)
+            }
+        case let other?:
+            throw Refusal(status: .badRequest, message: "Content-Encoding \(other) is not supported (use gzip or none)")
+        }
+        do {
+            return try JSONDocument(bytes: bytes)
+        } catch {
+            throw Refusal(status: .badRequest, message: "body is not valid JSON: \(error.description)")
+        }
+    }
+
+    private func store(_ items: [JSONValue], envelope: EventNormaliser.Envelope, single: Bool) async -> Response {
+        var events: [NormalisedEvent] = []
+        events.reserveCapacity(items.count)
+        var rejected: [IngestResponse.Rejection] = []
+        var letters: [DeadLetter] = []
+        for (index, item) in items.enumerated() {
+            do {
+                events.append(try normaliser.normalise(item, envelope: envelope))
+            } catch {
+                rejected.append(.init(index: index, error: error.message))
+                letters.append(
+                    DeadLetter(receivedAt: envelope.receivedAt, source: envelope.source.name, reason: error.message, event: Array(item.rawBytes)))
+            }
+        }
+        let outcomes = events.isEmpty ? [] : await engine.ingest(events)
+        if !letters.isEmpty {
+            await engine.countRejected(letters.count)
+            do {
+                try await deadLetters.append(letters)
+            } catch {
+                logger.error("dead-letter write failed", metadata: ["error": "\(error)", "items": "\(letters.count)"])
+            }
+        }
+        let duplicates = outcomes.count(where: { $0 == .duplicate })
+        if single, let rejection = rejected.first {
+            return IngestResponse.refused(.badRequest, rejection.error)
+        }
+        return IngestResponse.accepted(accepted: events.count, duplicates: duplicates, rejected: rejected)
+    }
+}
