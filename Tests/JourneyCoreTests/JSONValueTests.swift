@@ -22,7 +22,7 @@ private func parseError(_ s: String, maxDepth: Int = JSONDocument.defaultMaxDept
 private func text(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
 
 /// Deterministic PRNG (SplitMix64) so failures are reproducible.
-struct TestRNG: RandomNumberGenerator {
+struct JSONTestRNG: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -343,7 +343,7 @@ struct JSONValueTests {
     /// The fast (Clinger) path and the fallback must agree with the standard
     /// library's correctly rounded parser on random decimal numbers.
     @Test func doublesMatchStandardLibrary() throws {
-        var rng = TestRNG(seed: 42)
+        var rng = JSONTestRNG(seed: 42)
         for _ in 0..<20_000 {
             var s = Bool.random(using: &rng) ? "-" : ""
             let intDigits = Int.random(in: 1...20, using: &rng)
@@ -470,12 +470,12 @@ struct JSONValueTests {
             #"[1, -0.5e-3, "x\n", [], {}, [[{"a":[false]}]], "日本語😀"]"#,
             #""abcdefghijklmnopqrstuvwxyz0123456789""#,
         ]
-        var rng = TestRNG(seed: 7)
+        var rng = JSONTestRNG(seed: 7)
         let alphabet: [UInt8] = Array(#"{}[],:"\/ubfnrtu0123456789+-.eE aZ"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xFF]
         var accepted = 0, rejected = 0
         for seed in seeds {
             let base = Array(seed.utf8)
-            #expect(ReferenceJSON.validate(base))
+            #expect(JSONReferenceValidator.validate(base))
             for _ in 0..<4000 {
                 var b = base
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
@@ -487,7 +487,7 @@ struct JSONValueTests {
                     }
                     if b.isEmpty { b = [0x31] }
                 }
-                let expected = ReferenceJSON.validate(b)
+                let expected = JSONReferenceValidator.validate(b)
                 let error = parseError(b)
                 #expect((error == nil) == expected, "input \(String(decoding: b, as: UTF8.self).debugDescription) bytes \(b): parser error \(String(describing: error))")
                 if let error {
@@ -504,7 +504,7 @@ struct JSONValueTests {
 }
 
 /// Deliberately simple recursive-descent validator used as a differential oracle.
-enum ReferenceJSON {
+enum JSONReferenceValidator {
     static func validate(_ b: [UInt8], maxDepth: Int = 64) -> Bool {
         var i = 0
         func ws() { while i < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[i]) { i += 1 } }

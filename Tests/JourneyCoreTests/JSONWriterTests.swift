@@ -118,7 +118,7 @@ struct JSONWriterTests {
     /// Random strings (all scalar classes incl. controls, quotes, backslashes,
     /// surrogate-plane scalars) survive writer → parser unchanged.
     @Test func randomStringsRoundTrip() throws {
-        var rng = TestRNG(seed: 99)
+        var rng = JSONTestRNG(seed: 99)
         let pools: [ClosedRange<UInt32>] = [0x00...0x1F, 0x20...0x7F, 0x80...0x7FF, 0x800...0xD7FF, 0xE000...0xFFFF, 0x10000...0x10FFFF]
         for _ in 0..<2000 {
             var s = String.UnicodeScalarView()
@@ -147,7 +147,7 @@ struct JSONWriterTests {
         indirect enum Node {
             case null, bool(Bool), int(Int), double(Double), string(String), array([Node]), object([(String, Node)])
         }
-        var rng = TestRNG(seed: 1234)
+        var rng = JSONTestRNG(seed: 1234)
         func gen(_ depth: Int) -> Node {
             switch Int.random(in: 0..<(depth > 5 ? 5 : 7), using: &rng) {
             case 0: return .null

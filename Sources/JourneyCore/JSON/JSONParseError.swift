@@ -1,16 +1,16 @@
 /// Why `JSONDocument.init(bytes:maxDepth:)` refused its input.
 ///
 /// `offset` is the byte offset (0-based) at which the problem was detected:
-/// the offending byte for `unexpectedByte`, `invalidUTF8`, `invalidEscape`,
-/// `controlCharacterInString`, `trailingContent`; the first byte of the
-/// offending `\u` escape for `invalidUnicodeEscape` / `loneSurrogate`; the
-/// first byte of the number for `invalidNumber`... except that it points at the
-/// exact bad byte when there is one (e.g. `1.` → offset of the byte after `.`);
-/// the opening bracket that exceeds the limit for `tooDeep`; and the input
-/// length for `unexpectedEnd`, `unterminatedString` and `emptyInput`.
+/// the offending byte for `unexpectedByte`, `invalidUTF8` (the sequence's lead
+/// byte), `controlCharacterInString` and `trailingContent`; the byte where a
+/// digit was expected (or the stray digit after a leading zero) for
+/// `invalidNumber`; the backslash starting the escape for `invalidEscape`,
+/// `invalidUnicodeEscape` and `loneSurrogate`; the opening bracket that exceeds
+/// the limit for `tooDeep`; and the input length for `unexpectedEnd`,
+/// `unterminatedString` and `emptyInput`.
 public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Reason: Equatable, Sendable {
-        /// Input ended inside a value (or before the first value after leading whitespace was consumed in a container).
+        /// Input ended where a value, separator or closing bracket was expected.
         case unexpectedEnd
         /// A byte that cannot start/continue the grammar at this position.
         case unexpectedByte(UInt8)

@@ -9,6 +9,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// The first and last instants RFC 3339 can write (years 0000–9999). Parsing refuses
+    /// anything outside them; formatting clamps to them.
+    public static let earliest = Timestamp(millisecondsSinceEpoch: -62_167_219_200_000)  // 0000-01-01T00:00:00.000Z
+    public static let latest = Timestamp(millisecondsSinceEpoch: 253_402_300_799_999)  // 9999-12-31T23:59:59.999Z
+
+    /// Whether the instant has a four-digit year, so it can be written in RFC 3339.
+    public var isRepresentable: Bool { self >= Timestamp.earliest && self <= Timestamp.latest }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
@@ -20,9 +28,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 UTC with milliseconds: `2026-11-23T04:19:36.123Z`.
     public var description: String { String(decoding: rfc3339Bytes, as: UTF8.self) }
 
-    /// The RFC 3339 text as UTF-8 bytes (24 bytes for years 0000–9999).
+    /// The RFC 3339 text as UTF-8 bytes (always 24 bytes: instants outside years 0000–9999 are
+    /// clamped to `earliest` / `latest`, since the format cannot write them).
     public var rfc3339Bytes: [UInt8] {
-        let millis = millisecondsSinceEpoch
+        let millis = min(max(millisecondsSinceEpoch, Timestamp.earliest.millisecondsSinceEpoch), Timestamp.latest.millisecondsSinceEpoch)
         var days = millis / 86_400_000
         var msOfDay = millis % 86_400_000
         if msOfDay < 0 {
@@ -65,7 +74,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Parses RFC 3339 / ISO 8601 date-time text: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`.
-    /// Returns nil for anything else, including impossible dates such as February 30.
+    /// Returns nil for anything else, including impossible dates such as February 30 and instants
+    /// that an offset moves outside years 0000–9999.
     public init?(rfc3339 text: String) {
         var text = text
         guard let parsed = text.withUTF8({ Timestamp.parse($0) }) else { return nil }
@@ -130,7 +140,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard index == bytes.count else { return nil }
         let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + min(second, 59) - offsetMinutes * 60
-        return Timestamp(millisecondsSinceEpoch: seconds * 1000 + millis)
+        let parsed = Timestamp(millisecondsSinceEpoch: seconds * 1000 + millis)
+        return parsed.isRepresentable ? parsed : nil
     }
 }
 

@@ -60,6 +60,8 @@ public struct IdentifierNormaliser: Sendable {
 
     private func normalisePhone(_ trimmed: String) -> String? {
         let digits = String(trimmed.unicodeScalars.filter { $0.isASCII && $0.properties.numericType != nil })
+        // All-zero numbers (`+00 000 000`, `(000) 000-0000`) are placeholders, like all-zero ids.
+        guard digits.contains(where: { $0 != "0" }) else { return nil }
         let result: String
         if trimmed.hasPrefix("+") {
             result = "+" + digits

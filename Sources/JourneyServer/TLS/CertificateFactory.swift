@@ -71,6 +71,18 @@ public enum CertificateFactoryError: Error, Sendable, Equatable, CustomStringCon
 
     public var errorDescription: String? { description }
 
+    /// A library error as a short sentence: swift-asn1 appends the source location ("… PEMDocument.swift:140").
+    static func reason(for error: any Error) -> String {
+        var text = String(describing: error)
+        if let range = text.range(of: #"\s+\S+\.swift:\d+$"#, options: .regularExpression) {
+            text.removeSubrange(range)
+        }
+        if text.hasPrefix("ASN1Error."), let dot = text.firstIndex(of: ":") {
+            text = text[text.index(after: dot)...].trimmingCharacters(in: .whitespaces)
+        }
+        return text
+    }
+
     private static func format(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
@@ -252,7 +264,7 @@ public enum CertificateFactory {
         do {
             documents = try PEMDocument.parseMultiple(pemString: certificatePEM)
         } catch {
-            throw CertificateFactoryError.invalidCertificatePEM(reason: String(describing: error))
+            throw CertificateFactoryError.invalidCertificatePEM(reason: CertificateFactoryError.reason(for: error))
         }
         guard let document = documents.first(where: { $0.discriminator == "CERTIFICATE" }) else {
             throw CertificateFactoryError.invalidCertificatePEM(reason: "no CERTIFICATE block found")
@@ -289,7 +301,7 @@ public enum CertificateFactory {
         } catch let error as CertificateFactoryError {
             throw error
         } catch {
-            throw CertificateFactoryError.generationFailed(reason: String(describing: error))
+            throw CertificateFactoryError.generationFailed(reason: CertificateFactoryError.reason(for: error))
         }
     }
 
@@ -323,7 +335,7 @@ public enum CertificateFactory {
                 CommonName(trimmed)
             }
         } catch {
-            throw CertificateFactoryError.invalidName(commonName, reason: String(describing: error))
+            throw CertificateFactoryError.invalidName(commonName, reason: CertificateFactoryError.reason(for: error))
         }
     }
 

@@ -37,7 +37,7 @@ public struct PEMCredential: Sendable, Hashable {
         do {
             return try Certificate(pemEncoded: certificatePEM)
         } catch {
-            throw CertificateFactoryError.invalidCertificatePEM(reason: String(describing: error))
+            throw CertificateFactoryError.invalidCertificatePEM(reason: CertificateFactoryError.reason(for: error))
         }
     }
 
@@ -46,7 +46,7 @@ public struct PEMCredential: Sendable, Hashable {
         do {
             return try Certificate.PrivateKey(pemEncoded: privateKeyPEM)
         } catch {
-            throw CertificateFactoryError.invalidPrivateKeyPEM(reason: String(describing: error))
+            throw CertificateFactoryError.invalidPrivateKeyPEM(reason: CertificateFactoryError.reason(for: error))
         }
     }
 

@@ -1,0 +1,135 @@
+import Foundation
+import Synchronization
+
+/// A real `journeyd` process started for one test: its own state dir, certificates, config and
+/// loopback ports chosen by the kernel (port 0), found from the daemon's `msg=ready` log line.
+final class DaemonProcess: Sendable {
+    static let writeKey = "test-write-key-web"
+    static let mobileWriteKey = "test-write-key-mobile"
+    static let adminToken = "test-admin-token-0123456789"
+
+    let directory: String
+    let certificates: TestEnvironment.Certificates
+    let httpAddress: String
+    let adminAddress: String
+    private let process: Process
+    private let output: OutputBuffer
+
+    var stateDirectory: String { directory + "/state" }
+
+    /// Starts the daemon and waits until it logs that it is ready.
+    /// - Parameter extraConfig: YAML appended to the generated config (top-level keys).
+    static func start(label: String, extraConfig: String = "", limits: String = "") async throws -> DaemonProcess {
+        let directory = TestEnvironment.temporaryDirectory(label)
+        let certificates = try TestEnvironment.Certificates.generate(in: directory + "/tls")
+        try adminToken.write(toFile: directory + "/admin.token", atomically: true, encoding: .utf8)
+        let config = """
+            state_dir: \(directory)/state
+            tls:
+              certificate: \(certificates.serverCertificate)
+              private_key: \(certificates.serverKey)
+            listeners:
+              http: { address: "127.0.0.1:0" }
+              stream: { address: "127.0.0.1:0" }
+              admin: { address: "127.0.0.1:0", token_file: \(directory)/admin.token }
+            sources:
+              - { name: website, channel: web, write_key: \(writeKey) }
+              - { name: app, channel: mobile, write_key: \(mobileWriteKey) }
+            \(limits.isEmpty ? "" : "limits:\n" + limits)
+            \(extraConfig)
+            """
+        let configPath = directory + "/journeyd.yaml"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return try await launch(directory: directory, certificates: certificates, arguments: ["--config", configPath])
+    }
+
+    private static func launch(directory: String, certificates: TestEnvironment.Certificates, arguments: [String]) async throws -> DaemonProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.journeydBinary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        let output = OutputBuffer()
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            output.append(handle.availableData)
+        }
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let text = output.text
+            if let line = text.split(separator: "\n").first(where: { $0.contains("msg=ready") }) {
+                let fields = Self.logfmtFields(String(line))
+                return DaemonProcess(
+                    directory: directory, certificates: certificates, httpAddress: fields["http"]!, adminAddress: fields["admin"]!,
+                    process: process, output: output)
+            }
+            if !process.isRunning {
+                throw DaemonError.exited(status: process.terminationStatus, log: text)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw DaemonError.notReady(log: output.text)
+    }
+
+    private init(directory: String, certificates: TestEnvironment.Certificates, httpAddress: String, adminAddress: String, process: Process, output: OutputBuffer) {
+        self.directory = directory
+        self.certificates = certificates
+        self.httpAddress = httpAddress
+        self.adminAddress = adminAddress
+        self.process = process
+        self.output = output
+    }
+
+    var httpPort: Int { Int(httpAddress.split(separator: ":").last!)! }
+    var log: String { output.text }
+    var isRunning: Bool { process.isRunning }
+
+    /// SIGTERM, then wait for exit; returns the exit status. Removes the temp directory unless `keepFiles`.
+    @discardableResult
+    func stop(keepFiles: Bool = false) async -> Int32 {
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
+        return process.terminationStatus
+    }
+
+    static func logfmtFields(_ line: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for token in line.split(separator: " ") {
+            guard let equals = token.firstIndex(of: "=") else { continue }
+            fields[String(token[..<equals])] = String(token[token.index(after: equals)...]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return fields
+    }
+
+    enum DaemonError: Error, CustomStringConvertible {
+        case exited(status: Int32, log: String)
+        case notReady(log: String)
+
+        var description: String {
+            switch self {
+            case .exited(let status, let log): return "journeyd exited with status \(status) before it was ready:\n\(log)"
+            case .notReady(let log): return "journeyd did not log msg=ready within 60 s:\n\(log)"
+            }
+        }
+    }
+}
+
+/// The daemon's combined output, appended from the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+
+    func append(_ data: Data) {
+        bytes.withLock { $0 += data }
+    }
+
+    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what journeyd's build and test suite need beyond the Swift toolchain:
+# zlib headers (gzip), curl (README examples), and the official Segment Python SDK used by the
+# SDK compatibility test. Safe to run repeatedly.
+set -euo pipefail
+need_apt=()
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+if ((${#need_apt[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+python3 -c 'import segment.analytics' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check segment-analytics-python==2.4.0
