@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "JourneyCore",
                 "JourneyServer",
+                "JourneyStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings

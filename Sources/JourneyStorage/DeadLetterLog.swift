@@ -6,7 +6,9 @@ public struct DeadLetter: Sendable {
     public var receivedAt: Timestamp
     public var source: String
     public var reason: String
-    /// The item exactly as received (valid JSON: items come from a body that parsed).
+    /// The item exactly as received (valid JSON: items come from a body that parsed). Line breaks
+    /// in it can only be insignificant whitespace (JSON strings escape them); the log writes them
+    /// as spaces so each dead letter stays on one line.
     public var event: [UInt8]
 
     public init(receivedAt: Timestamp, source: String, reason: String, event: [UInt8]) {
@@ -42,7 +44,9 @@ public actor DeadLetterLog {
             writer.key("reason")
             writer.string(letter.reason)
             writer.key("event")
-            writer.raw(letter.event)
+            // Valid JSON has raw CR/LF only as whitespace between tokens (a pretty-printed
+            // batch item); write them as spaces so the entry stays one JSONL line.
+            writer.raw(letter.event.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 })
             writer.endObject()
             var line = writer.bytes
             line.append(UInt8(ascii: "\n"))

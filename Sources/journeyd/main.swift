@@ -47,9 +47,7 @@ struct JourneydCommand: AsyncParsableCommand {
 
     private func loadOrExit(_ path: String) throws -> JourneydConfiguration {
         do {
-            let configuration = try ConfigurationLoader.load(path: path)
-            _ = try TLSMaterial.serverConfiguration(configuration.tls!)
-            return configuration
+            return try ConfigurationLoader.loadChecked(path: path)
         } catch {
             FileHandle.standardError.write(Data("journeyd: config error: \(error.description)\n".utf8))
             throw ExitCode(Self.configurationErrorExitCode)

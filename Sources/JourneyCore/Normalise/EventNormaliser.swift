@@ -60,7 +60,9 @@ public struct EventNormaliser: Sendable {
         let reader = EventFieldReader(item: item, batchContext: envelope.batchContext)
 
         let type = try eventType(reader, implied: envelope.impliedType)
-        let messageID = try reader.optionalString("messageId") ?? derivedMessageID(item, source: envelope.source)
+        // A blank messageId is no id at all (kept, it would make every later event of the source a duplicate).
+        let givenMessageID = try reader.optionalString("messageId").flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
+        let messageID = givenMessageID ?? derivedMessageID(item, source: envelope.source)
         guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
 
         let name: String?
@@ -98,7 +100,7 @@ public struct EventNormaliser: Sendable {
         identifiers = deduplicated(identifiers)
 
         let payloadField = (type == .identify || type == .group) ? "traits" : "properties"
-        let properties = try reader.optionalObject(payloadField).map { Array($0.rawBytes) } ?? []
+        let properties = try reader.optionalObject(payloadField).map { Self.compactJSON($0.rawBytes) } ?? []
         return NormalisedEvent(
             messageID: messageID, source: envelope.source.name, channel: envelope.source.channel, type: type, name: name,
             timestamp: timestamp, receivedAt: envelope.receivedAt, identifiers: identifiers,
@@ -127,7 +129,11 @@ public struct EventNormaliser: Sendable {
         if sentAt == nil { sentAt = envelope.batchSentAt }
         guard let original else { return envelope.receivedAt }
         guard let sentAt else { return original }
-        return envelope.receivedAt + (original.millisecondsSinceEpoch - sentAt.millisecondsSinceEpoch)
+        let corrected = envelope.receivedAt + (original.millisecondsSinceEpoch - sentAt.millisecondsSinceEpoch)
+        guard corrected.isRepresentable else {
+            throw EventRejection("timestamp: corrected for the sender's clock (sentAt) it falls outside years 0000–9999")
+        }
+        return corrected
     }
 
     private func collectIdentifiers(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [Identifier] {
@@ -172,12 +178,12 @@ public struct EventNormaliser: Sendable {
         var traits: [TraitValue] = []
         if let contextTraits = reader.contextValue(["traits"]), contextTraits.kind == .object {
             for member in contextTraits.members {
-                traits.append(TraitValue(key: member.key, json: Array(member.value.rawBytes)))
+                traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
             }
         }
         if type == .identify, let own = try reader.optionalObject("traits") {
             for member in own.members {
-                traits.append(TraitValue(key: member.key, json: Array(member.value.rawBytes)))
+                traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
             }
         }
         return traits
@@ -186,6 +192,32 @@ public struct EventNormaliser: Sendable {
     private func deduplicated(_ identifiers: [Identifier]) -> [Identifier] {
         var seen = Set<Identifier>()
         return identifiers.filter { seen.insert($0).inserted }
+    }
+
+    /// Already-validated JSON text without insignificant whitespace, so stored properties and
+    /// traits never carry raw newlines into JSON-lines output (senders may pretty-print).
+    static func compactJSON(_ json: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count)
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                continue
+            }
+            out.append(byte)
+        }
+        return out
     }
 
     /// A message id for events sent without one: a hash of the source and the exact event bytes,

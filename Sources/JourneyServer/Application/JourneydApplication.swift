@@ -26,8 +26,7 @@ public struct JourneydApplication: Sendable {
 
     public func run() async throws {
         let logger = Logger(label: "journeyd")
-        let tlsFiles = configuration.tls!
-        let tls = try TLSMaterial.serverConfiguration(tlsFiles)
+        let tls = try TLSMaterial.serverConfiguration(configuration.tls)
         let engine = IngestEngine(policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
         let deadLetters = DeadLetterLog(stateDirectory: configuration.stateDirectory)
         let readiness = Readiness()

@@ -4,8 +4,8 @@ import JourneyCore
 /// (or the safe local defaults) and never mutated afterwards; `Sendable`, shared by all services.
 public struct JourneydConfiguration: Sendable {
     public var stateDirectory: String
-    /// Server certificate and key; nil only in local-defaults mode, where a dev certificate is generated.
-    public var tls: TLSFiles?
+    /// Server certificate and key (in local-defaults mode, the generated dev certificate).
+    public var tls: TLSFiles
     public var listeners: Listeners
     public var sources: [Source]
     public var durability: Durability

@@ -1,0 +1,9 @@
+extension ConfigurationLoader {
+    /// Loads the file and also proves the files it names are usable (TLS certificate and key),
+    /// which is what `--check-config` promises before a start or a reload.
+    public static func loadChecked(path: String) throws(ConfigurationError) -> JourneydConfiguration {
+        let configuration = try load(path: path)
+        _ = try TLSMaterial.serverConfiguration(configuration.tls)
+        return configuration
+    }
+}

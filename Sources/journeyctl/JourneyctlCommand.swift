@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `journeyctl`: the companion CLI of journeyd.
+@main
+struct JourneyctlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journeyctl",
+        abstract: "Tools beside the journeyd daemon.",
+        subcommands: [CheckConfigCommand.self, DevCertsCommand.self])
+}
