@@ -28,13 +28,18 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CSystemSupport"),
         .target(
             name: "JourneyCore",
             swiftSettings: strictSettings
         ),
         .target(
             name: "JourneyStorage",
-            dependencies: ["JourneyCore", "CZlib"],
+            dependencies: [
+                "JourneyCore", "CZlib", "CSystemSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

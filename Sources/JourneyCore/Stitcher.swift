@@ -6,7 +6,7 @@
 /// that owns it; joining two profiles relabels the smaller one's identifiers (a union-find with
 /// union by size and O(1) find). Each touchpoint keeps the identifiers its event carried — the
 /// edges the graph was built from.
-public struct Stitcher {
+public struct Stitcher: Sendable {
     /// What happened to one applied event.
     public enum Outcome: Sendable, Equatable {
         case stored(profileID: String)
@@ -28,20 +28,24 @@ public struct Stitcher {
 
     public let policy: IdentityPolicy
     public let maxTouchpointsPerProfile: Int
-    public private(set) var counters = Counters()
-    public private(set) var merges: [MergeRecord] = []
+    public internal(set) var counters = Counters()
+    public internal(set) var merges: [MergeRecord] = []
 
-    private var identifierIDs: [Identifier: UInt32] = [:]
-    private var identifierList: [Identifier] = []
-    private var owner: [Int32] = []
-    private var profiles: [ProfileRecord?] = []
-    private var freeSlots: [Int32] = []
-    private var slotByProfileID: [String: Int32] = [:]
-    private var forwarding: [String: String] = [:]
-    private var storedMessages: Set<MessageKey> = []
-    private var sources = NameTable()
-    private var channels = NameTable()
-    private var eventNames = NameTable()
+    // The state below is internal (not private) only so that the checkpoint codec and the
+    // snapshot row encoder in this module can read and rebuild it; nothing else touches it.
+    var identifierIDs: [Identifier: UInt32] = [:]
+    var identifierList: [Identifier] = []
+    var owner: [Int32] = []
+    var profiles: [ProfileRecord?] = []
+    var freeSlots: [Int32] = []
+    var slotByProfileID: [String: Int32] = [:]
+    var forwarding: [String: String] = [:]
+    var storedMessages: Set<MessageKey> = []
+    var sources = NameTable()
+    var channels = NameTable()
+    var eventNames = NameTable()
+    /// Identifiers that belong to a profile (interned ones may belong to none).
+    var ownedIdentifierCount = 0
 
     public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int = 10_000) {
         self.policy = policy
@@ -49,8 +53,15 @@ public struct Stitcher {
     }
 
     public var profileCount: Int { slotByProfileID.count }
-    public var identifierCount: Int { owner.count(where: { $0 >= 0 }) }
-    public var touchpointCount: Int { profiles.reduce(0) { $0 + ($1?.touchpoints.count ?? 0) } }
+    public var identifierCount: Int { ownedIdentifierCount }
+    /// Touchpoints currently stored (each stored message is one touchpoint).
+    public var touchpointCount: Int { storedMessages.count }
+
+    /// Whether an event with this source and message id is already stored.
+    public func isStored(_ event: NormalisedEvent) -> Bool {
+        guard let source = sources.index(of: event.source) else { return false }
+        return storedMessages.contains(MessageKey(sourceIndex: source, messageID: event.messageID))
+    }
 
     // MARK: Ingest
 
@@ -162,6 +173,7 @@ public struct Stitcher {
 
     private mutating func adopt(_ identifier: UInt32, into slot: Int32) {
         owner[Int(identifier)] = slot
+        ownedIdentifierCount += 1
         profiles[Int(slot)]!.identifierIDs.append(identifier)
         profiles[Int(slot)]!.typeCounts[identifierList[Int(identifier)].type, default: 0] += 1
     }
@@ -208,7 +220,7 @@ public struct Stitcher {
         record.touchpoints.insert(touchpoint, at: position)
         record.noteTouch(channel: touchpoint.channelIndex, phase: touchpoint.phase, at: touchpoint.timestamp)
         for trait in traits {
-            record.setTrait(trait.key, TraitEntry(json: trait.json, timestamp: touchpoint.timestamp, messageID: event.messageID))
+            record.setTrait(trait.key, TraitEntry(json: trait.json, timestamp: touchpoint.timestamp, messageID: event.messageID, source: event.source))
         }
         if key < record.anchor {
             record.anchor = key

@@ -44,3 +44,39 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension StorageFiles {
+    /// Writes a small file so that it is either wholly there or not at all: temp file, fsync,
+    /// rename over the target, fsync the directory. Mode 0640.
+    static func writeDurably(_ bytes: [UInt8], to path: String) throws(StorageError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .cannotOpen(path: temporary, reason: String(cString: strerror(errno))) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw .writeFailed(path: temporary, reason: reason)
+            }
+            written += result
+        }
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .writeFailed(path: temporary, reason: reason)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func syncDirectory(_ path: String) throws(StorageError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+    }
+}

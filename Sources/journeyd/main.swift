@@ -20,6 +20,9 @@ struct JourneydCommand: AsyncParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Validate the configuration and exit: 0 when usable, 78 naming the bad key.")
     var checkConfig = false
 
+    @Flag(name: .customLong("wal-skip-corrupt"), help: "Drop damaged WAL records found in the middle of the log instead of refusing to start (they are logged).")
+    var walSkipCorrupt = false
+
     func run() async throws {
         if checkConfig {
             guard let config else {
@@ -33,11 +36,14 @@ struct JourneydCommand: AsyncParsableCommand {
         if let config {
             let configuration = try loadOrExit(config)
             LogLineHandler.bootstrap(format: configuration.logging.format, level: Logger.Level(rawValue: configuration.logging.level.rawValue) ?? .info)
-            try await JourneydApplication(configuration: configuration).run()
+            var application = JourneydApplication(configuration: configuration)
+            application.skipCorruptWAL = walSkipCorrupt
+            try await application.run()
         } else {
             let prepared = try LocalDevelopmentSetup.prepare()
             LogLineHandler.bootstrap(format: prepared.configuration.logging.format, level: .info)
             var application = JourneydApplication(configuration: prepared.configuration)
+            application.skipCorruptWAL = walSkipCorrupt
             application.onReady = { addresses in
                 FileHandle.standardOutput.write(Data(LocalDevelopmentSetup.banner(prepared, http: addresses["http"]!, admin: addresses["admin"]!).utf8))
             }

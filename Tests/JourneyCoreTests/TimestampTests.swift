@@ -14,7 +14,7 @@ struct TimestampTests {
         #expect(ms("2026-01-01T00:00:00Z") == newYear2026)
         #expect(TestEvents.base == newYear2026)
         // 2000-03-01 follows the leap day of a year divisible by 400: 10,957 days to 2000-01-01, + 31 + 29.
-        #expect(ms("2000-03-01T00:00:00Z") == (10_957 + 60) * 86_400_000)
+        #expect(ms("2000-03-01T00:00:00Z") == Int64(10_957 + 60) * 86_400_000)
         // The largest signed 32-bit second count: the "2038 problem" instant.
         #expect(ms("2038-01-19T03:14:07Z") == 2_147_483_647_000)
     }
@@ -110,7 +110,7 @@ struct TimestampTests {
         #expect(ms("1969-12-31T23:59:59.999Z") == -1)
         #expect(ms("1969-12-31T23:59:59.5Z") == -500)
         // 1900-01-01 is 70 years (17 leap days, 1904…1968) before the epoch.
-        #expect(ms("1900-01-01T00:00:00Z") == -(70 * 365 + 17) * 86_400_000)
+        #expect(ms("1900-01-01T00:00:00Z") == Int64(-(70 * 365 + 17)) * 86_400_000)
         #expect(Timestamp(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
         #expect(Timestamp(millisecondsSinceEpoch: -86_400_000).description == "1969-12-31T00:00:00.000Z")
         #expect(Timestamp(millisecondsSinceEpoch: -86_400_001).description == "1969-12-30T23:59:59.999Z")

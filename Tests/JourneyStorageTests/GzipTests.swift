@@ -321,7 +321,7 @@ struct GzipTests {
 
     private func peakResidentBytes() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         return usage.ru_maxrss * 1024  // Linux reports KiB
     }
 }

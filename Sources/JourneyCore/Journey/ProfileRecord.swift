@@ -33,9 +33,12 @@ struct ProfileRecord {
         }
     }
 
-    /// Keeps, per key, the value set by the latest event (ties broken by message id).
+    /// Keeps, per key, the value set by the latest event in journey order (time, message id, source),
+    /// so the result does not depend on arrival order.
     mutating func setTrait(_ key: String, _ entry: TraitEntry) {
-        if let existing = traits[key], (existing.timestamp, existing.messageID) > (entry.timestamp, entry.messageID) {
+        if let existing = traits[key],
+            (existing.timestamp, existing.messageID, existing.source) > (entry.timestamp, entry.messageID, entry.source)
+        {
             return
         }
         traits[key] = entry
@@ -47,4 +50,5 @@ struct TraitEntry {
     var json: [UInt8]
     var timestamp: Int64
     var messageID: String
+    var source: String
 }

@@ -60,7 +60,7 @@ public struct EventNormaliser: Sendable {
         let reader = EventFieldReader(item: item, batchContext: envelope.batchContext)
 
         let type = try eventType(reader, implied: envelope.impliedType)
-        // A blank messageId is no id at all (kept, it would make every later event of the source a duplicate).
+        // A blank messageId is no id at all: taken as given, it would make every later event of the source a duplicate.
         let givenMessageID = try reader.optionalString("messageId").flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
         let messageID = givenMessageID ?? derivedMessageID(item, source: envelope.source)
         guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
@@ -194,30 +194,12 @@ public struct EventNormaliser: Sendable {
         return identifiers.filter { seen.insert($0).inserted }
     }
 
-    /// Already-validated JSON text without insignificant whitespace, so stored properties and
-    /// traits never carry raw newlines into JSON-lines output (senders may pretty-print).
+    /// Validated JSON text without line breaks, so stored properties and traits never carry raw
+    /// newlines into JSON-lines output (senders may pretty-print). A valid JSON string cannot hold a
+    /// raw CR or LF, so every such byte is insignificant whitespace and can simply be dropped.
     static func compactJSON(_ json: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(json.count)
-        var inString = false
-        var escaped = false
-        for byte in json {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                continue
-            }
-            out.append(byte)
-        }
-        return out
+        guard json.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return Array(json) }
+        return json.filter { $0 != 0x0A && $0 != 0x0D }
     }
 
     /// A message id for events sent without one: a hash of the source and the exact event bytes,

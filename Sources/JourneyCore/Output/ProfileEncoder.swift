@@ -36,16 +36,20 @@ public struct ProfileEncoder {
         return writer.bytes
     }
 
-    private func writeSummary(_ record: ProfileRecord, into writer: inout JSONWriter) {
+    /// A profile's identifiers in priority order, then by value.
+    func sortedIdentifiers(_ record: ProfileRecord) -> [Identifier] {
+        record.identifierIDs.map { stitcher.identifier($0) }.sorted { lhs, rhs in
+            let (left, right) = (stitcher.policy.rank(of: lhs.type), stitcher.policy.rank(of: rhs.type))
+            return left != right ? left < right : lhs.value < rhs.value
+        }
+    }
+
+    func writeSummary(_ record: ProfileRecord, into writer: inout JSONWriter) {
         writer.key("profile_id")
         writer.string(record.id)
         writer.key("identifiers")
         writer.beginArray()
-        let identifiers = record.identifierIDs.map { stitcher.identifier($0) }.sorted { lhs, rhs in
-            let (left, right) = (stitcher.policy.rank(of: lhs.type), stitcher.policy.rank(of: rhs.type))
-            return left != right ? left < right : lhs.value < rhs.value
-        }
-        for identifier in identifiers {
+        for identifier in sortedIdentifiers(record) {
             writer.beginObject()
             writer.key("type")
             writer.string(identifier.type.rawValue)
@@ -91,7 +95,7 @@ public struct ProfileEncoder {
         writer.endArray()
     }
 
-    private func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: String, into writer: inout JSONWriter) {
+    func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: String, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("profile_id")
         writer.string(profileID)

@@ -9,6 +9,7 @@ import NIOCore
 struct AdminAPIController: Sendable {
     let configuration: JourneydConfiguration
     let engine: IngestEngine
+    let snapshotter: Snapshotter
     let readiness: Readiness
 
     func addRoutes(to router: Router<BasicRequestContext>) {
@@ -43,8 +44,19 @@ struct AdminAPIController: Sendable {
             }
             return IngestResponse.json(body, status: .ok)
         }
+        data.post("/snapshots") { _, _ in
+            do {
+                let snapshot = try await snapshotter.take()
+                return IngestResponse.json(snapshot.manifest.encoded(), status: .ok)
+            } catch let error as IngestEngine.Unavailable {
+                return IngestResponse.refused(.serviceUnavailable, error.description, headers: [.retryAfter: IngestResponse.retryAfterSeconds])
+            } catch {
+                return IngestResponse.refused(.internalServerError, "snapshot failed: \(error)")
+            }
+        }
         data.get("/stats") { _, _ in
             let stats = await engine.stats()
+            let last = await snapshotter.last
             var writer = JSONWriter()
             writer.beginObject()
             for (key, value) in [
@@ -56,6 +68,38 @@ struct AdminAPIController: Sendable {
             ] {
                 writer.key(key)
                 writer.int(value)
+            }
+            writer.key("wal")
+            if let wal = stats.wal {
+                writer.beginObject()
+                writer.key("appended_position")
+                writer.int(Int(wal.appendedLSN))
+                writer.key("durable_position")
+                writer.int(Int(wal.durableLSN))
+                writer.key("bytes_written")
+                writer.int(Int(wal.bytesWritten))
+                writer.key("syncs")
+                writer.int(Int(wal.syncs))
+                writer.key("error")
+                if let failure = wal.failure { writer.string(failure) } else { writer.null() }
+                writer.endObject()
+            } else {
+                writer.null()
+            }
+            writer.key("last_snapshot")
+            if let last {
+                writer.beginObject()
+                writer.key("name")
+                writer.string(last.name)
+                writer.key("created_at")
+                writer.string(last.manifest.createdAt.description)
+                writer.key("wal_position")
+                writer.int(Int(last.manifest.walPosition))
+                writer.key("duration_ms")
+                writer.int(Int(last.durationMilliseconds))
+                writer.endObject()
+            } else {
+                writer.null()
             }
             writer.endObject()
             return IngestResponse.json(writer.bytes, status: .ok)

@@ -17,7 +17,10 @@ import Synchronization
 /// Built once per process by `journeyd`; tests start the real binary instead of calling this.
 public struct JourneydApplication: Sendable {
     public let configuration: JourneydConfiguration
-    /// Called once every listener is bound, with the bound addresses (`host:port`) by listener name.
+    /// Drop damaged WAL records in the middle of the log instead of refusing to start.
+    public var skipCorruptWAL = false
+    /// Called once recovery is done and every listener is bound, with the bound addresses
+    /// (`host:port`) by listener name.
     public var onReady: @Sendable ([String: String]) -> Void = { _ in }
 
     public init(configuration: JourneydConfiguration) {
@@ -28,13 +31,15 @@ public struct JourneydApplication: Sendable {
         let logger = Logger(label: "journeyd")
         let tls = try TLSMaterial.serverConfiguration(configuration.tls)
         let engine = IngestEngine(policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+        let snapshotter = Snapshotter(
+            engine: engine, stateDirectory: configuration.stateDirectory, keep: configuration.snapshots.keep, logger: Logger(label: "snapshot"))
         let deadLetters = DeadLetterLog(stateDirectory: configuration.stateDirectory)
         let readiness = Readiness()
         let onReady = self.onReady
-        let bound = BoundListeners(expected: ["http", "admin"]) { addresses in
+        let startup = StartupProgress(expected: ["http", "admin", "recovery"]) { details in
             readiness.set(true)
-            logger.info("ready", metadata: ["http": "\(addresses["http"]!)", "admin": "\(addresses["admin"]!)"])
-            onReady(addresses)
+            logger.info("ready", metadata: ["http": "\(details["http"]!)", "admin": "\(details["admin"]!)"])
+            onReady(details)
         }
 
         let trackingRouter = Router(context: BasicRequestContext.self)
@@ -51,21 +56,32 @@ public struct JourneydApplication: Sendable {
             configuration: .init(
                 address: .hostname(configuration.listeners.http.host, port: configuration.listeners.http.port),
                 availableConnectionsDelegate: .maximum(configuration.limits.maxConnections, logger: Logger(label: "http"))),
-            onServerRunning: { channel in bound.report("http", channel: channel, logger: logger) },
+            onServerRunning: { channel in startup.report("http", channel: channel, logger: logger) },
             logger: Logger(label: "http"))
 
         let adminRouter = Router(context: BasicRequestContext.self)
-        AdminAPIController(configuration: configuration, engine: engine, readiness: readiness).addRoutes(to: adminRouter)
+        AdminAPIController(configuration: configuration, engine: engine, snapshotter: snapshotter, readiness: readiness)
+            .addRoutes(to: adminRouter)
         let adminServer: HTTPServerBuilder = configuration.listeners.adminTLS ? try .tls(tlsConfiguration: tls) : .http1()
         let admin = Application(
             router: adminRouter, server: adminServer,
             configuration: .init(address: .hostname(configuration.listeners.admin.host, port: configuration.listeners.admin.port)),
-            onServerRunning: { channel in bound.report("admin", channel: channel, logger: logger) },
+            onServerRunning: { channel in startup.report("admin", channel: channel, logger: logger) },
             logger: Logger(label: "admin"))
 
+        // Started in this order, stopped in reverse: readiness drops first, then the tracking
+        // listener drains, then the final snapshot is taken, the admin API closes, and the WAL is
+        // synced and closed last.
+        let services: [any Service] = [
+            EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, logger: Logger(label: "engine")),
+            admin,
+            SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
+            tracking,
+            ReadinessGate(readiness: readiness),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: admin), .init(service: tracking), .init(service: ReadinessGate(readiness: readiness))],
+                services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(
@@ -75,8 +91,9 @@ public struct JourneydApplication: Sendable {
     }
 }
 
-/// Collects the addresses listeners actually bound (port 0 becomes a real port) and fires once all have.
-final class BoundListeners: Sendable {
+/// Collects what must be done before the daemon is ready — each listener bound (port 0 becomes a
+/// real port) and recovery finished — and fires once all have reported. Shared across tasks.
+final class StartupProgress: Sendable {
     private let state: Mutex<[String: String]>
     private let expected: Set<String>
     private let onAll: @Sendable ([String: String]) -> Void
@@ -90,9 +107,13 @@ final class BoundListeners: Sendable {
     func report(_ name: String, channel: any Channel, logger: Logger) {
         let address = channel.localAddress.map(Self.describe) ?? "unknown"
         logger.info("listening", metadata: ["listener": "\(name)", "address": "\(address)"])
-        let complete: [String: String]? = state.withLock { addresses in
-            addresses[name] = address
-            return Set(addresses.keys) == expected ? addresses : nil
+        report(name, detail: address, logger: logger)
+    }
+
+    func report(_ name: String, detail: String, logger: Logger) {
+        let complete: [String: String]? = state.withLock { details in
+            details[name] = detail
+            return Set(details.keys) == expected ? details : nil
         }
         if let complete { onAll(complete) }
     }

@@ -134,7 +134,8 @@ enum ConfigUnits {
         if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
         for unit in units where text.hasSuffix(unit.suffix) {
             guard let amount = Int64(text.dropLast(unit.suffix.count)), amount >= 0 else { continue }
-            return .milliseconds(amount * unit.milliseconds)
+            let (milliseconds, overflow) = amount.multipliedReportingOverflow(by: unit.milliseconds)
+            return overflow ? nil : .milliseconds(milliseconds)
         }
         return nil
     }
@@ -144,7 +145,8 @@ enum ConfigUnits {
         if let bytes = Int(text) { return bytes }
         for unit in units where text.hasSuffix(unit.suffix) {
             guard let amount = Int(text.dropLast(unit.suffix.count).filter { $0 != " " }) else { return nil }
-            return amount * unit.factor
+            let (bytes, overflow) = amount.multipliedReportingOverflow(by: unit.factor)
+            return overflow ? nil : bytes
         }
         return nil
     }

@@ -23,6 +23,10 @@ indirect enum ConfigTree: Equatable {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            // Yams' own description repeats the whole file, inline secrets included: name only the key and line.
+            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw .invalidYAML("line \(context.mark.line): \(keys) appears twice in one mapping")
         } catch {
             throw .invalidYAML(String(describing: error))
         }

@@ -59,6 +59,9 @@ public enum ConfigurationLoader {
     static func build(from tree: ConfigTree, isLocalDefaults: Bool) throws(ConfigurationError) -> JourneydConfiguration {
         var root = try ConfigSection(tree, path: "")
         let stateDirectory = try root.string("state_dir") ?? "./journeyd-state"
+        guard !stateDirectory.isEmpty else {
+            throw .invalidValue(key: "state_dir", message: "must not be empty (leave the key out for ./journeyd-state)")
+        }
 
         var tlsSection = try root.section("tls")
         let tls = JourneydConfiguration.TLSFiles(
@@ -70,6 +73,10 @@ public enum ConfigurationLoader {
         let listeners = try readListeners(try root.section("listeners"))
         let sources = try readSources(try root.list("sources"), key: root.keyPath("sources"))
         let durability = try root.choice("durability", JourneydConfiguration.Durability.self) ?? .fsync
+        let durabilityInterval = try root.duration("durability_interval") ?? .milliseconds(200)
+        guard durabilityInterval > .zero else {
+            throw .invalidValue(key: "durability_interval", message: "must be more than 0")
+        }
 
         var snapshotSection = try root.section("snapshots")
         let snapshots = JourneydConfiguration.Snapshots(
@@ -94,6 +101,7 @@ public enum ConfigurationLoader {
 
         return JourneydConfiguration(
             stateDirectory: stateDirectory, tls: tls, listeners: listeners, sources: sources, durability: durability,
+            durabilityInterval: durabilityInterval,
             snapshots: snapshots, identity: identity.policy, identifierNormaliser: identity.normaliser,
             customIdentifiers: identity.custom, phaseRules: phaseRules, limits: limits,
             maxTouchpointsPerProfile: maxTouchpoints, logging: logging, isLocalDefaults: isLocalDefaults)
@@ -117,15 +125,21 @@ public enum ConfigurationLoader {
         var adminSection = try section.section("admin")
         let admin = try address(&adminSection, default: "127.0.0.1:9090")
         let token: String
+        let tokenKey: String
         if let file = try adminSection.string("token_file") {
-            token = try readSecret(file, key: adminSection.keyPath("token_file"))
+            guard try adminSection.string("token") == nil else {
+                throw .invalidValue(key: adminSection.keyPath("token_file"), message: "set token_file or token, not both")
+            }
+            tokenKey = adminSection.keyPath("token_file")
+            token = try readSecret(file, key: tokenKey)
         } else if let inline = try adminSection.string("token") {
+            tokenKey = adminSection.keyPath("token")
             token = inline.trimmingCharacters(in: .whitespacesAndNewlines)
         } else {
             throw .missingKey(adminSection.keyPath("token_file"))
         }
         guard token.utf8.count >= 16 else {
-            throw .invalidValue(key: adminSection.keyPath("token_file"), message: "the admin token must be at least 16 characters")
+            throw .invalidValue(key: tokenKey, message: "the admin token must be at least 16 characters")
         }
         let adminTLS = try adminSection.bool("tls") ?? false
         try adminSection.finish()
@@ -148,11 +162,13 @@ public enum ConfigurationLoader {
                 throw .invalidValue(key: section.keyPath(field), message: "use lower-case letters, digits, '_' and '-' only, got \"\(value)\"")
             }
             var writeKey = try section.string("write_key")
+            var writeKeyField = "write_key"
             if let file = try section.string("write_key_file") {
                 guard writeKey == nil else {
                     throw .invalidValue(key: section.keyPath("write_key_file"), message: "set write_key or write_key_file, not both")
                 }
-                writeKey = try readSecret(file, key: section.keyPath("write_key_file"))
+                writeKeyField = "write_key_file"
+                writeKey = try readSecret(file, key: section.keyPath(writeKeyField))
             }
             let subject = try section.string("client_subject")
             guard writeKey != nil || subject != nil else {
@@ -165,7 +181,7 @@ public enum ConfigurationLoader {
                 throw .invalidValue(key: section.keyPath("name"), message: "another source is already called \"\(name)\"")
             }
             if let writeKey, sources.contains(where: { $0.writeKey == writeKey }) {
-                throw .invalidValue(key: section.keyPath("write_key"), message: "two sources share this write key")
+                throw .invalidValue(key: section.keyPath(writeKeyField), message: "two sources share this write key")
             }
             try section.finish()
             sources.append(.init(name: name, channel: channel, writeKey: writeKey, clientSubject: subject))

@@ -9,6 +9,8 @@ public struct JourneydConfiguration: Sendable {
     public var listeners: Listeners
     public var sources: [Source]
     public var durability: Durability
+    /// With `durability: interval`, the longest time between WAL syncs.
+    public var durabilityInterval: Duration
     public var snapshots: Snapshots
     public var identity: IdentityPolicy
     public var identifierNormaliser: IdentifierNormaliser

@@ -20,7 +20,11 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
         }
-        guard !hostPart.isEmpty, let port = Int(portPart), (0...65_535).contains(port) else { return nil }
+        guard !hostPart.isEmpty, !hostPart.contains(where: { $0.isWhitespace || $0 == "[" || $0 == "]" || $0 == "/" }) else { return nil }
+        // Digits only: `Int` alone would also take "+80".
+        guard !portPart.isEmpty, portPart.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let port = Int(portPart), (0...65_535).contains(port)
+        else { return nil }
         self.init(host: String(hostPart), port: port)
     }
 
@@ -29,6 +33,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        // 127.0.0.0/8 as a dotted quad; not a host name that merely starts with "127." (127.example.com).
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127"
+            && parts.allSatisfy { part in part.allSatisfy { ("0"..."9").contains($0) } && UInt8(part) != nil }
     }
 }

@@ -1,35 +1,105 @@
 import JourneyCore
 import JourneyStorage
+import Logging
 
-/// The single writer: owns the `Stitcher` (identity graph + journey store) and applies batches
-/// of normalised events in arrival order, one batch at a time; answers lookups from the same state.
+/// The single writer: owns the `Stitcher` (identity graph + journey store) and the append side of
+/// the write-ahead log. Each batch is logged and applied in one step, so the state always equals
+/// "the WAL up to `appendedLSN`" — which is what makes a snapshot a consistent cut.
 ///
 /// An actor, so there are no locks on the hot path: ingest tasks parse and validate in parallel
-/// on the event loops and hand each request's events over in one `ingest` call.
+/// on the event loops and hand each request's events over in one `ingest` call, then wait for
+/// durability outside the actor (`Receipt.waitDurable`), so a slow fsync never blocks the writer.
 public actor IngestEngine {
-    /// Totals the engine has counted since start.
+    /// What `ingest` did with a batch, and how to wait until it may be acknowledged.
+    public struct Receipt: Sendable {
+        public var outcomes: [Stitcher.Outcome]
+        /// The WAL position after this batch (for an all-duplicate batch: after everything logged
+        /// so far, so a duplicate of a not-yet-durable event is not acknowledged early).
+        public var position: UInt64
+        let wal: WriteAheadLog
+
+        public func waitDurable() async throws(WALError) {
+            try await wal.waitDurable(position)
+        }
+    }
+
+    /// Why a batch cannot be taken now; both answer 503 with Retry-After.
+    public enum Unavailable: Error, CustomStringConvertible {
+        case starting
+        case wal(WALError)
+
+        public var description: String {
+            switch self {
+            case .starting: return "journeyd is starting (recovering its state); retry shortly"
+            case .wal(let error): return error.description
+            }
+        }
+    }
+
     public struct Stats: Sendable {
         public var stitcher: Stitcher.Counters
         public var profiles: Int
         public var identifiers: Int
         public var touchpoints: Int
         public var rejected: Int
+        public var wal: WriteAheadLog.Metrics?
     }
 
     private var stitcher: Stitcher
+    private var wal: WriteAheadLog?
     private var rejected = 0
+    private var encoder = BinaryWriter(capacity: 64 * 1024)
 
     public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int) {
         self.stitcher = Stitcher(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
     }
 
-    /// Stitches the events in order and says, per event, where it went.
-    public func ingest(_ events: [NormalisedEvent]) -> [Stitcher.Outcome] {
-        events.map { stitcher.apply($0) }
+    /// Loads the newest valid snapshot and replays the WAL; ingest is refused until this returns.
+    func recover(configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger) throws {
+        let result = try Recovery.run(configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger)
+        stitcher = result.stitcher
+        wal = result.wal
+    }
+
+    public var isRecovered: Bool { wal != nil }
+
+    /// Logs the batch's new events to the WAL and stitches them, in order.
+    public func ingest(_ events: [NormalisedEvent]) throws(Unavailable) -> Receipt {
+        guard let wal else { throw .starting }
+        var batch = WALBatch()
+        for event in events where !stitcher.isStored(event) {
+            encoder.removeAll()
+            event.encode(into: &encoder)
+            batch.add(.event, payload: encoder.bytes)
+        }
+        let position: UInt64
+        do {
+            position = try wal.append(batch)
+        } catch {
+            throw .wal(error)
+        }
+        return Receipt(outcomes: events.map { stitcher.apply($0) }, position: position, wal: wal)
     }
 
     public func countRejected(_ count: Int) {
         rejected += count
+    }
+
+    /// A consistent cut for a snapshot: a copy of the state (copy-on-write) and the WAL position it
+    /// corresponds to. Nil until recovered.
+    public func cut() -> (stitcher: Stitcher, position: UInt64)? {
+        guard let wal else { return nil }
+        return (stitcher, wal.appendedLSN)
+    }
+
+    /// WAL segments wholly before `position` are covered by a published snapshot.
+    public func snapshotPublished(at position: UInt64) {
+        wal?.releaseSegments(before: position)
+    }
+
+    /// Flushes and syncs the WAL; called last at shutdown.
+    public func close() async {
+        await wal?.close()
     }
 
     /// The profile (following absorbed ids to their survivor) as JSON with one page of its journey.
@@ -47,6 +117,6 @@ public actor IngestEngine {
     public func stats() -> Stats {
         Stats(
             stitcher: stitcher.counters, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
-            touchpoints: stitcher.touchpointCount, rejected: rejected)
+            touchpoints: stitcher.touchpointCount, rejected: rejected, wal: wal?.metrics)
     }
 }

@@ -37,7 +37,10 @@ enum IngestResponse {
         return json(writer.bytes, status: .ok)
     }
 
-    static func refused(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    /// What a 503 answer asks the sender to wait before retrying.
+    static let retryAfterSeconds = "2"
+
+    static func refused(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         var writer = JSONWriter(capacity: 64 + message.utf8.count)
         writer.beginObject()
         writer.key("success")
@@ -45,7 +48,7 @@ enum IngestResponse {
         writer.key("error")
         writer.string(message)
         writer.endObject()
-        return json(writer.bytes, status: status)
+        return json(writer.bytes, status: status, headers: headers)
     }
 
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {

@@ -144,7 +144,19 @@ struct TrackingAPIController: Sendable {
                     DeadLetter(receivedAt: envelope.receivedAt, source: envelope.source.name, reason: error.message, event: Array(item.rawBytes)))
             }
         }
-        let outcomes = events.isEmpty ? [] : await engine.ingest(events)
+        var duplicates = 0
+        if !events.isEmpty {
+            do {
+                let receipt = try await engine.ingest(events)
+                try await receipt.waitDurable()
+                duplicates = receipt.outcomes.count(where: { $0 == .duplicate })
+            } catch {
+                logger.warning("events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
+                return IngestResponse.refused(
+                    .serviceUnavailable, "\(error); nothing from this request was acknowledged, send it again",
+                    headers: [.retryAfter: IngestResponse.retryAfterSeconds])
+            }
+        }
         if !letters.isEmpty {
             await engine.countRejected(letters.count)
             do {
@@ -153,7 +165,6 @@ struct TrackingAPIController: Sendable {
                 logger.error("dead-letter write failed", metadata: ["error": "\(error)", "items": "\(letters.count)"])
             }
         }
-        let duplicates = outcomes.count(where: { $0 == .duplicate })
         if single, let rejection = rejected.first {
             return IngestResponse.refused(.badRequest, rejection.error)
         }

@@ -32,8 +32,17 @@ public struct LogLineHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        var line = line(for: event, at: .now)
+        line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// The text `log(event:)` writes for `event` at time `ts`, without the trailing newline:
+    /// `ts level component msg`, then the handler's and the event's metadata (the event's wins)
+    /// sorted by key.
+    func line(for event: LogEvent, at ts: Timestamp) -> [UInt8] {
         var fields: [(String, String)] = [
-            ("ts", Timestamp.now.description), ("level", event.level.rawValue), ("component", component),
+            ("ts", ts.description), ("level", event.level.rawValue), ("component", component),
             ("msg", event.message.description),
         ]
         var merged = metadata
@@ -41,9 +50,7 @@ public struct LogLineHandler: LogHandler {
         for key in merged.keys.sorted() {
             fields.append((key, Self.text(merged[key]!)))
         }
-        var line = format == .json ? Self.jsonLine(fields) : Self.logfmtLine(fields)
-        line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+        return format == .json ? Self.jsonLine(fields) : Self.logfmtLine(fields)
     }
 
     static func text(_ value: Logger.MetadataValue) -> String {

@@ -1,0 +1,67 @@
+/// Appends a compact binary encoding to a byte buffer: little-endian fixed-width integers,
+/// LEB128 varints and length-prefixed byte strings. The WAL and checkpoints are built with it.
+/// A value type; one owner at a time.
+public struct BinaryWriter {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func removeAll(keepingCapacity: Bool = true) {
+        bytes.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    public mutating func u8(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    public mutating func u32(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func u64(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func i64(_ value: Int64) {
+        u64(UInt64(bitPattern: value))
+    }
+
+    public mutating func varint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    public mutating func varint(_ value: Int) {
+        precondition(value >= 0, "varint encodes non-negative counts and lengths")
+        varint(UInt64(value))
+    }
+
+    public mutating func lengthPrefixed(_ value: some Collection<UInt8>) {
+        varint(value.count)
+        bytes.append(contentsOf: value)
+    }
+
+    public mutating func string(_ value: String) {
+        lengthPrefixed(value.utf8)
+    }
+
+    public mutating func optionalString(_ value: String?) {
+        if let value {
+            u8(1)
+            string(value)
+        } else {
+            u8(0)
+        }
+    }
+
+    public mutating func raw(_ value: some Collection<UInt8>) {
+        bytes.append(contentsOf: value)
+    }
+}

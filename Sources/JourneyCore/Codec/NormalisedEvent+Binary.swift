@@ -1,0 +1,79 @@
+extension NormalisedEvent {
+    /// Version of the binary event encoding written into WAL records.
+    static let binaryVersion: UInt8 = 1
+
+    /// Appends the event's binary form (the payload of a WAL event record).
+    public func encode(into writer: inout BinaryWriter) {
+        writer.u8(Self.binaryVersion)
+        writer.string(messageID)
+        writer.string(source)
+        writer.string(channel)
+        writer.u8(type.binaryCode)
+        writer.optionalString(name)
+        writer.i64(timestamp.millisecondsSinceEpoch)
+        writer.i64(receivedAt.millisecondsSinceEpoch)
+        writer.varint(identifiers.count)
+        for identifier in identifiers {
+            writer.string(identifier.type.rawValue)
+            writer.string(identifier.value)
+        }
+        writer.optionalString(aliasPreviousID)
+        writer.u8(phase?.binaryCode ?? 0)
+        writer.lengthPrefixed(properties)
+        writer.varint(traits.count)
+        for trait in traits {
+            writer.string(trait.key)
+            writer.lengthPrefixed(trait.json)
+        }
+    }
+
+    /// Reads an event written by `encode(into:)`.
+    public init(decoding reader: inout BinaryReader) throws(BinaryDecodingError) {
+        let version = try reader.u8()
+        guard version == Self.binaryVersion else { throw .malformed("event encoding version \(version)") }
+        messageID = try reader.string()
+        source = try reader.string()
+        channel = try reader.string()
+        type = try EventType(binaryCode: reader.u8())
+        name = try reader.optionalString()
+        timestamp = Timestamp(millisecondsSinceEpoch: try reader.i64())
+        receivedAt = Timestamp(millisecondsSinceEpoch: try reader.i64())
+        let identifierCount = try reader.count()
+        identifiers = []
+        identifiers.reserveCapacity(identifierCount)
+        for _ in 0..<identifierCount {
+            let type = IdentifierType(rawValue: try reader.string())
+            identifiers.append(Identifier(type: type, value: try reader.string()))
+        }
+        aliasPreviousID = try reader.optionalString()
+        phase = try Phase(binaryCode: reader.u8())
+        properties = Array(try reader.lengthPrefixed())
+        let traitCount = try reader.count()
+        traits = []
+        traits.reserveCapacity(traitCount)
+        for _ in 0..<traitCount {
+            let key = try reader.string()
+            traits.append(TraitValue(key: key, json: Array(try reader.lengthPrefixed())))
+        }
+    }
+}
+
+extension EventType {
+    var binaryCode: UInt8 { UInt8(Self.allCases.firstIndex(of: self)!) }
+
+    init(binaryCode: UInt8) throws(BinaryDecodingError) {
+        guard Int(binaryCode) < Self.allCases.count else { throw .malformed("event type \(binaryCode)") }
+        self = Self.allCases[Int(binaryCode)]
+    }
+}
+
+extension Phase {
+    /// 1…6; 0 encodes "no phase".
+    var binaryCode: UInt8 { UInt8(Self.allCases.firstIndex(of: self)! + 1) }
+
+    init?(binaryCode: UInt8) throws(BinaryDecodingError) {
+        if binaryCode == 0 { return nil }
+        guard Int(binaryCode) <= Self.allCases.count else { throw .malformed("phase \(binaryCode)") }
+        self = Self.allCases[Int(binaryCode) - 1]
+    }
+}

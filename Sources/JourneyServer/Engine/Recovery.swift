@@ -1,0 +1,65 @@
+import Foundation
+import JourneyCore
+import JourneyStorage
+import Logging
+
+/// Rebuilds the in-memory state at start: the newest snapshot whose files verify, then every WAL
+/// record after its position; then opens the WAL for appending. Runs once, before ingest opens.
+enum Recovery {
+    struct Result {
+        var stitcher: Stitcher
+        var wal: WriteAheadLog
+        var snapshot: String?
+        var walPosition: UInt64
+        var replayed: Int
+    }
+
+    static func run(configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger) throws -> Result {
+        let started = ContinuousClock.now
+        let store = SnapshotStore(stateDirectory: configuration.stateDirectory)
+        store.removeLeftovers()
+        var stitcher = Stitcher(policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+        var position: UInt64 = 0
+        var loaded: String?
+        for name in store.names().reversed() {
+            do {
+                let manifest = try store.verify(name)
+                stitcher = try CheckpointLoader.load(
+                    snapshotDirectory: store.directory + "/" + name, policy: configuration.identity,
+                    maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+                position = manifest.walPosition
+                loaded = name
+                logger.info("snapshot loaded", metadata: ["snapshot": "\(name)", "profiles": "\(stitcher.profileCount)", "wal_position": "\(position)"])
+                break
+            } catch {
+                logger.warning("snapshot skipped", metadata: ["snapshot": "\(name)", "error": "\(error)"])
+            }
+        }
+        let walDirectory = configuration.stateDirectory + "/wal"
+        var replayed = 0
+        let scan = try WALReader.replay(directory: walDirectory, after: position, skipCorrupt: skipCorruptWAL, logger: logger) { record in
+            switch record.type {
+            case .event:
+                var reader = BinaryReader(record.payload)
+                let event = try NormalisedEvent(decoding: &reader)
+                _ = stitcher.apply(event)
+                replayed += 1
+            }
+        }
+        let durability: WriteAheadLog.Durability = switch configuration.durability {
+        case .fsync: .fsync
+        case .interval: .interval(configuration.durabilityInterval)
+        case .none: .none
+        }
+        let wal = try WriteAheadLog(directory: walDirectory, durability: durability, scan: scan, logger: Logger(label: "wal"))
+        wal.releaseSegments(before: position)
+        let elapsed = ContinuousClock.now - started
+        logger.info(
+            "recovered",
+            metadata: [
+                "snapshot": "\(loaded ?? "none")", "wal_records_replayed": "\(replayed)", "wal_bytes_cut": "\(scan.bytesCut)",
+                "profiles": "\(stitcher.profileCount)", "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+        return Result(stitcher: stitcher, wal: wal, snapshot: loaded, walPosition: scan.endLSN, replayed: replayed)
+    }
+}

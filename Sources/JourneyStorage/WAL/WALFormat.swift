@@ -1,0 +1,93 @@
+import CSystemSupport
+
+/// The on-disk format of the write-ahead log.
+///
+/// A log is a directory of segment files named by the log position (LSN) of their first record,
+/// 20 decimal digits + `.wal`. LSNs count record bytes across the whole log (segment headers are
+/// not counted): a record's LSN is where it ends, so "everything up to LSN n" is a prefix of the
+/// log, and a segment's file name is the previous segment's end. Each segment starts with a 16-byte
+/// header: the magic `JDWAL001`, a little-endian u32 format version and 4 reserved bytes. Records
+/// follow back to back:
+///
+///     u32 length   (of type + payload, little-endian)
+///     u32 crc32c   (Castagnoli, of type + payload)
+///     u8  type     (1 = event)
+///     payload
+///
+/// Invariants: records are only ever appended; a record is acknowledged only once it is written
+/// (and, with `fsync` durability, synced); on open, a torn or corrupt tail of the last segment is
+/// cut at the last good record.
+public enum WALFormat {
+    public static let magic: [UInt8] = Array("JDWAL001".utf8)
+    public static let version: UInt32 = 1
+    public static let headerSize = 16
+    public static let frameHeaderSize = 8
+    /// Largest record accepted when reading; anything larger is treated as corruption.
+    public static let maxRecordBytes = 64 << 20
+
+    public static var header: [UInt8] {
+        var bytes = magic
+        withUnsafeBytes(of: version.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        return bytes
+    }
+
+    public static func segmentName(base: UInt64) -> String {
+        let digits = String(base)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".wal"
+    }
+
+    public static func segmentBase(fileName: String) -> UInt64? {
+        guard fileName.hasSuffix(".wal"), fileName.count == 24 else { return nil }
+        return UInt64(fileName.dropLast(4))
+    }
+
+    /// Appends one framed record to `buffer`.
+    public static func appendRecord(type: WALRecordType, payload: some Collection<UInt8>, to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+        buffer.append(type.rawValue)
+        buffer.append(contentsOf: payload)
+        let bodyLength = UInt32(buffer.count - start - frameHeaderSize)
+        let crc = buffer.withUnsafeBufferPointer { pointer in
+            journeyd_crc32c(0, pointer.baseAddress! + start + frameHeaderSize, Int(bodyLength))
+        }
+        withUnsafeBytes(of: bodyLength.littleEndian) { raw in
+            for index in 0..<4 { buffer[start + index] = raw[index] }
+        }
+        withUnsafeBytes(of: crc.littleEndian) { raw in
+            for index in 0..<4 { buffer[start + 4 + index] = raw[index] }
+        }
+    }
+
+    public static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { journeyd_crc32c(0, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Records framed for one `WriteAheadLog.append` call. A value type built by one task.
+public struct WALBatch: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func add(_ type: WALRecordType, payload: some Collection<UInt8>) {
+        WALFormat.appendRecord(type: type, payload: payload, to: &bytes)
+        count += 1
+    }
+}
+
+/// What a WAL record holds.
+public enum WALRecordType: UInt8, Sendable {
+    /// One accepted event (`NormalisedEvent` binary encoding).
+    case event = 1
+}
+
+/// One record read back from the log.
+public struct WALRecord: Sendable {
+    public var type: WALRecordType
+    public var payload: ArraySlice<UInt8>
+    /// The log position just after this record.
+    public var endLSN: UInt64
+}

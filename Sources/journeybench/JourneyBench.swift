@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+
+/// `journeybench`: measures journeyd's hot paths and prints one table row per number, next to
+/// its target. See docs/BENCHMARKS.md.
+@main
+struct JourneyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journeybench",
+        abstract: "Measures journeyd: parse+normalise, stitcher insert rate, memory per touchpoint, end-to-end HTTPS.",
+        discussion: "Build with: swift build -c release --product journeybench --product journeyd. Details: docs/BENCHMARKS.md.")
+
+    enum Part: String, CaseIterable, ExpressibleByArgument {
+        case parse, stitch, memory, http
+        case httpPlain = "http-plain"
+        case httpGzip = "http-gzip"
+    }
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip.")
+    var only: [String] = []
+
+    @Option(name: .long, help: "PRNG seed for every generated corpus.")
+    var seed: UInt64 = 42
+
+    @Option(name: .long, help: "parse: events in the corpus (timed passes repeat over it).")
+    var events: Int = 200_000
+
+    @Option(name: .customLong("min-seconds"), help: "parse: keep repeating passes until this much time was measured.")
+    var minSeconds: Double = 3
+
+    @Option(name: .long, help: "stitch/memory: customers in the simulated population.")
+    var customers: Int = 200_000
+
+    @Option(name: .customLong("stitch-events"), help: "stitch/memory: events applied to the stitcher.")
+    var stitchEvents: Int = 2_000_000
+
+    @Option(name: .long, help: "stitch/memory: events generated and applied per chunk.")
+    var chunk: Int = 50_000
+
+    @Option(name: .long, help: "http: seconds of load per variant (ignored with --requests).")
+    var seconds: Double = 10
+
+    @Option(name: .long, help: "http: send exactly this many requests per variant instead of running for --seconds.")
+    var requests: Int?
+
+    @Option(name: .long, help: "http: concurrent HTTP/1.1 keep-alive connections.")
+    var connections: Int = 4
+
+    @Option(name: .customLong("batch-size"), help: "Events per batch body (parse corpus and http).")
+    var batchSize: Int = 100
+
+    @Option(name: .long, help: "http: distinct generated batch templates (message ids are patched per request).")
+    var templates: Int = 500
+
+    @Option(name: .customLong("gzip-pool"), help: "http-gzip: distinct pre-compressed bodies (default: enough for the run, from the plain variant's rate).")
+    var gzipPool: Int?
+
+    @Option(name: .long, help: "http: the journeyd binary (default: next to journeybench).")
+    var journeyd: String?
+
+    @Option(name: .long, help: "http: durability setting written to the daemon's config (fsync | interval | none; default: the daemon's).")
+    var durability: String?
+
+    @Flag(name: .customLong("keep-files"), help: "http: keep the daemon's temp directory (config, certs, state, log).")
+    var keepFiles = false
+
+    @Flag(name: .long, help: "Print the result table as Markdown.")
+    var markdown = false
+
+    @Option(name: .customLong("dump-corpus"), help: "Print this many generated events (one JSON per line) and exit.")
+    var dumpCorpus: Int?
+
+    mutating func validate() throws {
+        for name in selectedNames where Part(rawValue: name) == nil {
+            throw ValidationError("--only: unknown part \"\(name)\" (use \(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard events > 0, customers > 0, stitchEvents > 0, chunk > 0, connections > 0, batchSize > 0, templates > 0, seconds > 0 else {
+            throw ValidationError("counts, sizes and durations must be positive")
+        }
+        if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
+    }
+
+    private var selectedNames: [String] {
+        only.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    private func selected(_ part: Part) -> Bool {
+        let names = Set(selectedNames)
+        if names.isEmpty { return true }
+        switch part {
+        case .httpPlain: return names.contains("http") || names.contains("http-plain")
+        case .httpGzip: return names.contains("http") || names.contains("http-gzip")
+        default: return names.contains(part.rawValue)
+        }
+    }
+
+    func run() async throws {
+        let log: @Sendable (String) -> Void = { message in
+            FileHandle.standardError.write(Data(("journeybench: " + message + "\n").utf8))
+        }
+        #if DEBUG
+        log("WARNING: this is a debug build; numbers are meaningless. Use swift build -c release.")
+        #endif
+        if let dumpCorpus {
+            var generator = CorpusGenerator(seed: seed, population: Population(seed: seed, count: max(1_000, dumpCorpus / 10)))
+            for _ in 0..<dumpCorpus {
+                var writer = ByteJSON()
+                _ = generator.writeEvent(into: &writer)
+                writer.bytes.append(UInt8(ascii: "\n"))
+                FileHandle.standardOutput.write(Data(writer.bytes))
+            }
+            return
+        }
+        var table = ResultTable()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        table.note("machine: \(cores) cores, \(Format.bytes(Double(ProcessInfo.processInfo.physicalMemory))) RAM; seed \(seed)")
+
+        if selected(.parse) {
+            let result = ParseBenchmark.run(seed: seed, events: events, batchSize: batchSize, minSeconds: minSeconds, log: log)
+            let megabytes = result.bytesPerSecond / 1e6
+            table.add("1 parse+normalise (1 core)", "throughput", Format.number(megabytes, decimals: 1) + " MB/s", target: "≥ 300 MB/s", met: megabytes >= 300)
+            table.add("1 parse+normalise (1 core)", "events", Format.number(result.eventsPerSecond) + " events/s", target: "≥ 600,000 events/s", met: result.eventsPerSecond >= 600_000)
+            table.add("1 parse+normalise (1 core)", "JSONDocument parse only", Format.number(result.parseOnlyBytesPerSecond / 1e6, decimals: 1) + " MB/s")
+            let s = result.eventSizes
+            table.note(
+                "parse: \(Format.number(Double(result.events))) events in \(result.batches) batches of \(batchSize), \(Format.bytes(Double(result.corpusBytes))); event bytes min \(s.min) / median \(s.median) / mean \(Int(s.mean)) / p99 \(s.p99) / max \(s.max); \(result.passes) passes in \(String(format: "%.2f", result.seconds)) s, best pass \(Format.number(result.bestBytesPerSecond / 1e6, decimals: 1)) MB/s; rejected \(result.rejected); MB = 10^6 bytes of uncompressed batch JSON")
+        }
+
+        if selected(.stitch) || selected(.memory) {
+            log("stitch: \(customers) customers, \(stitchEvents) events in chunks of \(chunk) …")
+            let result = StitchBenchmark.run(seed: seed, customers: customers, events: stitchEvents, chunkSize: chunk, log: log)
+            if selected(.stitch) {
+                table.add("2 stitcher insert (1 core)", "rate", Format.number(result.touchpointsPerSecond) + " touchpoints/s", target: "≥ 1,000,000 /s", met: result.touchpointsPerSecond >= 1_000_000)
+            }
+            if selected(.memory) {
+                table.add("3 memory per touchpoint", "RSS growth / touchpoints (raw)", Format.number(result.rawBytesPerTouchpoint) + " B")
+                table.add("3 memory per touchpoint", "average properties JSON", Format.number(result.propertiesPerTouchpoint) + " B")
+                table.add("3 memory per touchpoint", "raw − properties (net)", Format.number(result.netBytesPerTouchpoint) + " B", target: "≤ 150 B + properties", met: result.netBytesPerTouchpoint <= 150)
+            }
+            let c = result.counters
+            table.note(
+                "stitch: \(Format.number(Double(result.events))) events (\(result.stored) stored, \(result.duplicates) duplicates, \(result.rejected) rejected by the normaliser) for \(Format.number(Double(result.customers))) customers → \(Format.number(Double(result.profiles))) profiles, \(Format.number(Double(result.identifiers))) identifiers, \(Format.number(Double(result.touchpoints))) touchpoints; merges \(c.merges), blocked merges \(c.blockedMerges), links refused \(c.linksRefused), dropped over cap \(c.touchpointsDroppedOverCap); apply time \(String(format: "%.2f", result.applySeconds)) s")
+            table.note(
+                "memory: RSS \(Format.bytes(Double(result.residentBefore))) before the stitcher, \(Format.bytes(Double(result.residentAfter))) after (malloc_trim both times), growth \(Format.bytes(Double(result.residentAfter - result.residentBefore))); properties \(Format.bytes(Double(result.propertiesBytes))) total; traits carried \(Format.bytes(Double(result.traitBytes))) (kept per profile, counted in net)")
+        }
+
+        if selected(.httpPlain) || selected(.httpGzip) {
+            var options = HTTPBenchmark.Options(
+                binary: journeyd ?? BenchDaemon.defaultBinary(), connections: connections, seconds: seconds, requests: requests,
+                batchSize: batchSize, gzip: false, templates: templates, gzipPool: 0, seed: seed, durability: durability,
+                keepFiles: keepFiles)
+            var plainRate: Double?
+            if selected(.httpPlain) {
+                let pool = await HTTPBenchmark.makePool(options, log: log)
+                let result = try await HTTPBenchmark.run(options, pool: pool, log: log)
+                plainRate = result.requestsPerSecond
+                addRows(&table, result)
+            }
+            if selected(.httpGzip) {
+                options.gzip = true
+                if let gzipPool {
+                    options.gzipPool = gzipPool
+                } else if let requests {
+                    options.gzipPool = requests + connections * 3
+                } else {
+                    // Enough distinct bodies for the run at 1.5× the plain rate (or a guess).
+                    let rate = plainRate ?? 500
+                    options.gzipPool = min(40_000, Int(rate * 1.5 * seconds) + connections * 3)
+                }
+                let pool = await HTTPBenchmark.makePool(options, log: log)
+                let result = try await HTTPBenchmark.run(options, pool: pool, log: log)
+                addRows(&table, result)
+            }
+        }
+
+        print(table.render(markdown: markdown), terminator: "")
+    }
+
+    private func addRows(_ table: inout ResultTable, _ result: HTTPBenchmark.Result) {
+        let name = "4 HTTPS " + (result.gzip ? "gzip" : "plain") + " (\(result.connections) conn)"
+        table.add(name, "events", Format.number(result.eventsPerSecond) + " events/s")
+        table.add(name, "requests", Format.number(result.requestsPerSecond, decimals: 1) + " req/s")
+        table.add(name, "latency p50", Format.milliseconds(nanoseconds: result.latency(0.50)))
+        table.add(name, "latency p90", Format.milliseconds(nanoseconds: result.latency(0.90)))
+        table.add(name, "latency p99", Format.milliseconds(nanoseconds: result.latency(0.99)))
+        table.add(name, "latency max", Format.milliseconds(nanoseconds: result.latencies.last ?? 0))
+        table.add(name, "journeyd RSS at end", result.residentAtEnd.map { Format.bytes(Double($0)) } ?? "?")
+        let cpu = [
+            result.daemonCPUSeconds.map { String(format: "journeyd %.2f", $0 / result.seconds) },
+            result.clientCPUSeconds.map { String(format: "load generator %.2f", $0 / result.seconds) },
+        ].compactMap { $0 }.joined(separator: ", ")
+        var note =
+            "\(result.gzip ? "http-gzip" : "http"): \(result.requests) requests, \(Format.number(Double(result.accepted))) events accepted (\(result.duplicates) duplicates), \(result.failed) failed in \(String(format: "%.2f", result.seconds)) s; body \(Format.bytes(Double(result.wireBytes) / Double(max(1, result.requests)))) on the wire (\(Format.bytes(Double(result.jsonBytes) / Double(max(1, result.requests)))) JSON), \(Format.number(Double(result.jsonBytes) / result.seconds / 1e6, decimals: 1)) MB/s of JSON; CPU cores busy: \(cpu); journeyd RSS at ready \(result.residentAtReady.map { Format.bytes(Double($0)) } ?? "?"); SIGTERM → exit \(result.exitStatus) in \(String(format: "%.2f", result.shutdownSeconds)) s"
+        if let failure = result.firstFailure { note += "; first failure: \(failure)" }
+        if let stats = result.daemonStats { note += "; /v1/stats \(stats)" }
+        table.note(note)
+    }
+}

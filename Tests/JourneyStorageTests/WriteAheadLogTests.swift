@@ -1,0 +1,225 @@
+import Foundation
+import JourneyCore
+import Logging
+import Synchronization
+import Testing
+
+@testable import JourneyStorage
+
+/// The write-ahead log on real files: group commit, positions, torn tails, corruption, a full disk.
+@Suite struct WriteAheadLogTests {
+    static let logger = Logger(label: "wal-test")
+
+    static func directory() -> String {
+        let path = NSTemporaryDirectory() + "journeyd-wal-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func payload(_ index: Int, size: Int = 40) -> [UInt8] {
+        Array("record-\(index)-".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
+    }
+
+    static func open(_ directory: String, durability: WriteAheadLog.Durability = .fsync, segmentBytes: UInt64 = 64 << 20, fileSystem: WALFileSystem = .posix) throws -> (WriteAheadLog, [WALRecord]) {
+        var records: [WALRecord] = []
+        let scan = try WALReader.replay(directory: directory, after: 0, logger: logger) { records.append($0) }
+        let wal = try WriteAheadLog(
+            directory: directory, durability: durability, scan: scan, segmentBytes: segmentBytes, retryInterval: .milliseconds(20),
+            fileSystem: fileSystem, logger: logger)
+        return (wal, records)
+    }
+
+    static func append(_ wal: WriteAheadLog, _ range: Range<Int>) throws -> UInt64 {
+        var batch = WALBatch()
+        for index in range { batch.add(.event, payload: payload(index)) }
+        return try wal.append(batch)
+    }
+
+    @Test(arguments: [WriteAheadLog.Durability.fsync, .interval(.milliseconds(10)), .none])
+    func appendedRecordsComeBackInOrderAfterReopen(durability: WriteAheadLog.Durability) async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, initial) = try Self.open(directory, durability: durability)
+        #expect(initial.isEmpty)
+        var last: UInt64 = 0
+        for start in stride(from: 0, to: 100, by: 10) {
+            let position = try Self.append(wal, start..<start + 10)
+            #expect(position > last)
+            last = position
+        }
+        try await wal.waitDurable(last)
+        await wal.close()
+        let (reopened, records) = try Self.open(directory)
+        #expect(records.count == 100)
+        #expect(records.map { Array($0.payload) } == (0..<100).map { Self.payload($0) })
+        #expect(records.last?.endLSN == last)
+        #expect(reopened.appendedLSN == last)
+        await reopened.close()
+    }
+
+    @Test func concurrentAppendersShareSyncs() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<50 {
+                group.addTask {
+                    for round in 0..<20 {
+                        let position = try Self.append(wal, (task * 1000 + round)..<(task * 1000 + round + 1))
+                        try await wal.waitDurable(position)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let metrics = wal.metrics
+        #expect(metrics.durableLSN == metrics.appendedLSN)
+        // 1,000 acknowledged appends; group commit means far fewer syncs than appends.
+        #expect(metrics.syncs < 1000, "syncs: \(metrics.syncs)")
+        await wal.close()
+        let (_, records) = try Self.open(directory)
+        #expect(records.count == 1000)
+    }
+
+    @Test func segmentsRotateAndPositionsStayContinuous() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory, segmentBytes: 1024)
+        var positions: [UInt64] = []
+        for index in 0..<200 {
+            // Waiting for each record keeps every write small, so segments end close to the limit.
+            positions.append(try Self.append(wal, index..<index + 1))
+            try await wal.waitDurable(positions.last!)
+        }
+        await wal.close()
+        let segments = try WALReader.segments(in: directory)
+        #expect(segments.count > 5)
+        let (reopened, records) = try Self.open(directory, segmentBytes: 1024)
+        #expect(records.map(\.endLSN) == positions)
+        // A snapshot at the 100th record releases the segments wholly before it.
+        reopened.releaseSegments(before: positions[99])
+        let more = try Self.append(reopened, 500..<501)
+        try await reopened.waitDurable(more)
+        await reopened.close()
+        let remaining = try WALReader.segments(in: directory)
+        #expect(remaining.count < segments.count)
+        #expect(remaining.first!.base <= positions[99])
+        var after: [WALRecord] = []
+        _ = try WALReader.replay(directory: directory, after: positions[99], logger: Self.logger) { after.append($0) }
+        #expect(after.count == 101)
+    }
+
+    @Test func aTornTailIsCutAtTheLastGoodRecord() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory)
+        let position = try Self.append(wal, 0..<10)
+        try await wal.waitDurable(position)
+        await wal.close()
+        let file = directory + "/" + WALFormat.segmentName(base: 0)
+        let intact = try Data(contentsOf: URL(fileURLWithPath: file))
+        for cut in [1, 5, 9, 30] {
+            // A crash in the middle of writing record 11: only part of it reached the disk.
+            var torn = intact
+            var extra: [UInt8] = []
+            WALFormat.appendRecord(type: .event, payload: Self.payload(10), to: &extra)
+            torn.append(contentsOf: extra.prefix(cut))
+            try torn.write(to: URL(fileURLWithPath: file))
+            var records: [WALRecord] = []
+            let scan = try WALReader.replay(directory: directory, after: 0, logger: Self.logger) { records.append($0) }
+            #expect(records.count == 10)
+            #expect(scan.bytesCut == cut)
+            #expect(scan.endLSN == position)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == intact)
+        }
+        // A zero-filled tail (pre-allocated blocks after a crash) is cut too.
+        var zeroed = intact
+        zeroed.append(contentsOf: [UInt8](repeating: 0, count: 4096))
+        try zeroed.write(to: URL(fileURLWithPath: file))
+        let scan = try WALReader.replay(directory: directory, after: 0, logger: Self.logger) { _ in }
+        #expect(scan.bytesCut == 4096)
+    }
+
+    @Test func corruptionInTheMiddleStopsUnlessSkipped() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory)
+        let position = try Self.append(wal, 0..<10)
+        try await wal.waitDurable(position)
+        await wal.close()
+        let file = directory + "/" + WALFormat.segmentName(base: 0)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        // Flip one payload byte of the third record.
+        let recordSize = (bytes.count - WALFormat.headerSize) / 10
+        let offset = WALFormat.headerSize + 2 * recordSize + WALFormat.frameHeaderSize + 3
+        bytes[offset] ^= 0xff
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        #expect(throws: WALError.corrupt(path: file, offset: WALFormat.headerSize + 2 * recordSize, reason: "checksum mismatch")) {
+            _ = try WALReader.replay(directory: directory, after: 0, logger: Self.logger) { _ in }
+        }
+        var records: [WALRecord] = []
+        let scan = try WALReader.replay(directory: directory, after: 0, skipCorrupt: true, logger: Self.logger) { records.append($0) }
+        #expect(records.count == 9)
+        #expect(scan.recordsSkipped == 1)
+        #expect(!records.contains { Array($0.payload) == Self.payload(2) })
+    }
+
+    @Test func aFullDiskRefusesThenRecoversWithoutLosingAcknowledgedRecords() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let diskFull = Atomic<Bool>(false)
+        let fileSystem = WALFileSystem(
+            write: { fd, buffer in
+                if diskFull.load(ordering: .acquiring) {
+                    // Half the bytes make it, then the disk is full: the partial write must be undone.
+                    let partial = Foundation.write(fd, buffer.baseAddress, buffer.count / 2)
+                    if partial >= 0 && partial < buffer.count && buffer.count > 1 {
+                        errno = ENOSPC
+                        return -1
+                    }
+                    return partial
+                }
+                return Foundation.write(fd, buffer.baseAddress, buffer.count)
+            },
+            sync: { fd in fdatasync(fd) })
+        let (wal, _) = try Self.open(directory, fileSystem: fileSystem)
+        let acknowledged = try Self.append(wal, 0..<5)
+        try await wal.waitDurable(acknowledged)
+
+        diskFull.store(true, ordering: .releasing)
+        let failing = try Self.append(wal, 5..<10)
+        await #expect(throws: WALError.self) { try await wal.waitDurable(failing) }
+        #expect(!wal.isAvailable)
+        #expect(throws: WALError.self) { _ = try Self.append(wal, 10..<11) }
+
+        diskFull.store(false, ordering: .releasing)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !wal.isAvailable, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(wal.isAvailable)
+        // The records queued during the failure were written once the disk had room again.
+        try await wal.waitDurable(failing)
+        let after = try Self.append(wal, 10..<12)
+        try await wal.waitDurable(after)
+        await wal.close()
+        let (_, records) = try Self.open(directory)
+        #expect(records.map { Array($0.payload) } == (0..<12).map { Self.payload($0) })
+    }
+
+    @Test func eventsRoundTripThroughTheBinaryEncoding() throws {
+        let event = NormalisedEvent(
+            messageID: "m-1", source: "web", channel: "web", type: .identify, name: nil,
+            timestamp: Timestamp(millisecondsSinceEpoch: 1_700_000_000_123), receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_001_000),
+            identifiers: [Identifier(type: .userID, value: "ü-1"), Identifier(type: .email, value: "a@b.c")],
+            aliasPreviousID: "prev", phase: .engage, properties: Array(#"{"a":1}"#.utf8),
+            traits: [TraitValue(key: "plan", json: Array(#""pro""#.utf8))])
+        var writer = BinaryWriter()
+        event.encode(into: &writer)
+        var reader = BinaryReader(writer.bytes[...])
+        #expect(try NormalisedEvent(decoding: &reader) == event)
+        #expect(reader.isAtEnd)
+        for cut in 0..<writer.bytes.count {
+            var truncated = BinaryReader(writer.bytes[..<cut])
+            #expect(throws: BinaryDecodingError.self) { _ = try NormalisedEvent(decoding: &truncated) }
+        }
+    }
+}
