@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what journeyd's build and test suite need beyond the Swift toolchain:
-# zlib headers (gzip), curl (README examples), and the official Segment Python SDK used by the
-# SDK compatibility test. Safe to run repeatedly.
+# zlib headers (gzip), curl (README examples), the official Segment Python SDK used by the
+# SDK compatibility test, and DuckDB's Python package (the snapshot test loads snapshots with it,
+# as analysts do). Safe to run repeatedly.
 set -euo pipefail
 need_apt=()
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
@@ -12,3 +13,4 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 python3 -c 'import segment.analytics' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check segment-analytics-python==2.4.0
+python3 -c 'import duckdb, sys; sys.exit(duckdb.__version__ != "2.0.0")' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check duckdb==2.0.0

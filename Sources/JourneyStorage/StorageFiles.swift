@@ -35,12 +35,14 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
     case cannotCreateDirectory(path: String, reason: String)
     case cannotOpen(path: String, reason: String)
     case writeFailed(path: String, reason: String)
+    case readFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .cannotCreateDirectory(let path, let reason): return "cannot create directory \(path): \(reason)"
         case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"
         case .writeFailed(let path, let reason): return "cannot write \(path): \(reason)"
+        case .readFailed(let path, let reason): return "cannot read \(path): \(reason)"
         }
     }
 }

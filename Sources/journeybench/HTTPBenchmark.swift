@@ -50,6 +50,8 @@ enum HTTPBenchmark {
         var daemonStats: String?
         var exitStatus: Int32
         var shutdownSeconds: Double
+        /// Cores used by processes other than journeyd and the load generator during the run.
+        var foreignCores: Double?
 
         var eventsPerSecond: Double { Double(accepted) / seconds }
         var requestsPerSecond: Double { Double(requests) / seconds }
@@ -178,6 +180,7 @@ enum HTTPBenchmark {
         var clientCPU: Double?
         var residentAtEnd: Int?
         var stats: String?
+        var foreignCores: Double?
         do {
             // Warm-up: open every connection (TLS handshakes) and touch the code paths.
             _ = try await load(
@@ -185,6 +188,7 @@ enum HTTPBenchmark {
                 connections: options.connections, deadline: nil, limit: options.connections * 3)
             let daemonCPUStart = ProcessStats.cpuSeconds(pid: daemon.pid)
             let clientCPUStart = ProcessStats.cpuSeconds()
+            let probe = InterferenceProbe()
             let start = BenchClock.nanoseconds()
             let deadline: UInt64? = options.requests == nil ? start + UInt64(options.seconds * 1e9) : nil
             let limit = options.requests.map { shared.next.load(ordering: .relaxed) + $0 }
@@ -194,6 +198,7 @@ enum HTTPBenchmark {
                 connections: options.connections, deadline: deadline, limit: limit)
             seconds = BenchClock.seconds(since: start)
             if let end = ProcessStats.cpuSeconds(pid: daemon.pid), let begin = daemonCPUStart { daemonCPU = end - begin }
+            foreignCores = probe.foreignCores(excludingCPUSeconds: daemonCPU ?? 0)
             if let end = ProcessStats.cpuSeconds(), let begin = clientCPUStart { clientCPU = end - begin }
             residentAtEnd = ProcessStats.residentBytes(pid: daemon.pid)
             stats = try? await adminStats(client: client, daemon: daemon)
@@ -215,7 +220,7 @@ enum HTTPBenchmark {
             seconds: seconds, latencies: latencies, wireBytes: measured.reduce(0) { $0 + $1.wireBytes },
             jsonBytes: measured.reduce(0) { $0 + $1.jsonBytes }, residentAtReady: residentAtReady, residentAtEnd: residentAtEnd,
             daemonCPUSeconds: daemonCPU, clientCPUSeconds: clientCPU, daemonStats: stats, exitStatus: stopped.status,
-            shutdownSeconds: stopped.seconds)
+            shutdownSeconds: stopped.seconds, foreignCores: foreignCores)
     }
 
     /// Runs `connections` workers, each posting one request at a time, until `deadline` (monotonic

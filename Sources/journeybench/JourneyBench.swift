@@ -113,7 +113,7 @@ struct JourneyBench: AsyncParsableCommand {
         }
         var table = ResultTable()
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        table.note("machine: \(cores) cores, \(Format.bytes(Double(ProcessInfo.processInfo.physicalMemory))) RAM; seed \(seed)")
+        table.note("machine: \(cores) cores, \(Format.bytes(Double(ProcessInfo.processInfo.physicalMemory))) RAM; load average at start \(ProcessStats.loadAverage()); seed \(seed)")
 
         if selected(.parse) {
             let result = ParseBenchmark.run(seed: seed, events: events, batchSize: batchSize, minSeconds: minSeconds, log: log)
@@ -124,6 +124,7 @@ struct JourneyBench: AsyncParsableCommand {
             let s = result.eventSizes
             table.note(
                 "parse: \(Format.number(Double(result.events))) events in \(result.batches) batches of \(batchSize), \(Format.bytes(Double(result.corpusBytes))); event bytes min \(s.min) / median \(s.median) / mean \(Int(s.mean)) / p99 \(s.p99) / max \(s.max); \(result.passes) passes in \(String(format: "%.2f", result.seconds)) s, best pass \(Format.number(result.bestBytesPerSecond / 1e6, decimals: 1)) MB/s; rejected \(result.rejected); MB = 10^6 bytes of uncompressed batch JSON")
+            interference(&table, "parse", result.foreignCores)
         }
 
         if selected(.stitch) || selected(.memory) {
@@ -142,6 +143,7 @@ struct JourneyBench: AsyncParsableCommand {
                 "stitch: \(Format.number(Double(result.events))) events (\(result.stored) stored, \(result.duplicates) duplicates, \(result.rejected) rejected by the normaliser) for \(Format.number(Double(result.customers))) customers → \(Format.number(Double(result.profiles))) profiles, \(Format.number(Double(result.identifiers))) identifiers, \(Format.number(Double(result.touchpoints))) touchpoints; merges \(c.merges), blocked merges \(c.blockedMerges), links refused \(c.linksRefused), dropped over cap \(c.touchpointsDroppedOverCap); apply time \(String(format: "%.2f", result.applySeconds)) s")
             table.note(
                 "memory: RSS \(Format.bytes(Double(result.residentBefore))) before the stitcher, \(Format.bytes(Double(result.residentAfter))) after (malloc_trim both times), growth \(Format.bytes(Double(result.residentAfter - result.residentBefore))); properties \(Format.bytes(Double(result.propertiesBytes))) total; traits carried \(Format.bytes(Double(result.traitBytes))) (kept per profile, counted in net)")
+            interference(&table, "stitch/memory", result.foreignCores)
         }
 
         if selected(.httpPlain) || selected(.httpGzip) {
@@ -194,5 +196,12 @@ struct JourneyBench: AsyncParsableCommand {
         if let failure = result.firstFailure { note += "; first failure: \(failure)" }
         if let stats = result.daemonStats { note += "; /v1/stats \(stats)" }
         table.note(note)
+        interference(&table, result.gzip ? "http-gzip" : "http", result.foreignCores)
+    }
+
+    /// Flags a measurement taken while other processes were using the CPU.
+    private func interference(_ table: inout ResultTable, _ name: String, _ cores: Double?) {
+        guard let cores, cores >= 0.1 else { return }
+        table.note(String(format: "WARNING \(name): other processes used %.2f cores during the measurement; the numbers are low by roughly that share. Re-run on an idle machine.", cores))
     }
 }

@@ -21,6 +21,8 @@ enum ParseBenchmark {
         var parseOnlySeconds: Double
         var parseOnlyPasses: Int
         var rejected: Int
+        /// Cores used by other processes while the passes ran.
+        var foreignCores: Double?
 
         var bytesPerSecond: Double { Double(corpusBytes * passes) / seconds }
         var eventsPerSecond: Double { Double(events * passes) / seconds }
@@ -72,6 +74,7 @@ enum ParseBenchmark {
             sink &+= accepted
             rejected += refused
         }
+        let probe = InterferenceProbe()
         var passes = 0
         var total = 0.0
         var best = Double.infinity
@@ -85,6 +88,8 @@ enum ParseBenchmark {
             best = min(best, seconds)
             passes += 1
         }
+
+        let foreignCores = probe.foreignCores()
 
         // The parser alone, for the breakdown.
         var parseOnlyPasses = 0
@@ -101,7 +106,8 @@ enum ParseBenchmark {
 
         return Result(
             events: sizes.count, batches: bodies.count, corpusBytes: corpusBytes, eventSizes: Summary(sizes), passes: passes,
-            seconds: total, bestPassSeconds: best, parseOnlySeconds: parseOnly, parseOnlyPasses: parseOnlyPasses, rejected: rejected)
+            seconds: total, bestPassSeconds: best, parseOnlySeconds: parseOnly, parseOnlyPasses: parseOnlyPasses, rejected: rejected,
+            foreignCores: foreignCores)
     }
 
     /// What `TrackingAPIController.accept` + `store` do with a body, minus HTTP and the engine.

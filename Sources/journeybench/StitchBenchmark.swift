@@ -25,6 +25,8 @@ enum StitchBenchmark {
         var propertiesBytes: Int
         /// Sum of trait JSON bytes carried by stored events (kept per profile, latest per key).
         var traitBytes: Int
+        /// Cores used by other processes during the run.
+        var foreignCores: Double?
 
         var touchpointsPerSecond: Double { Double(events) / applySeconds }
         var rawBytesPerTouchpoint: Double { Double(residentAfter - residentBefore) / Double(max(1, touchpoints)) }
@@ -44,6 +46,7 @@ enum StitchBenchmark {
         var normaliser = BatchNormaliser()
         let chunkSize = max(100, chunkSize)
 
+        let probe = InterferenceProbe()
         ProcessStats.trimHeap()
         let before = ProcessStats.residentBytes() ?? 0
         var stitcher = Stitcher(policy: policy)
@@ -92,7 +95,7 @@ enum StitchBenchmark {
             customers: customers, events: applied, stored: stored, duplicates: duplicates, rejected: normaliser.rejected,
             touchpoints: stitcher.touchpointCount, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
             counters: stitcher.counters, applySeconds: Double(nanoseconds) / 1e9, residentBefore: before, residentAfter: after,
-            propertiesBytes: propertiesBytes, traitBytes: traitBytes)
+            propertiesBytes: propertiesBytes, traitBytes: traitBytes, foreignCores: probe.foreignCores())
         withExtendedLifetime(stitcher) {}
         return result
     }

@@ -6,5 +6,5 @@ struct JourneyctlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journeyctl",
         abstract: "Tools beside the journeyd daemon.",
-        subcommands: [CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self])
+        subcommands: [CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self])
 }

@@ -30,6 +30,14 @@ public actor Snapshotter {
         self.logger = logger
     }
 
+    /// The WAL must still hold everything after the older of the two snapshots that keep a
+    /// recovery checkpoint, so that recovery can fall back to it if the newest fails verification.
+    private func recoverablePosition(fallback: UInt64) -> UInt64 {
+        let store = writer.store
+        let positions = store.names().suffix(SnapshotStore.checkpointsKept).compactMap { try? store.manifest(of: $0).walPosition }
+        return positions.min() ?? fallback
+    }
+
     public func take() async throws -> Last {
         while busy {
             await withCheckedContinuation { queue.append($0) }
@@ -43,7 +51,7 @@ public actor Snapshotter {
         let started = ContinuousClock.now
         let (name, manifest) = try await writer.write(cut.stitcher, walPosition: cut.position, createdAt: .now)
         let removed = writer.store.applyRetention(keep: keep)
-        await engine.snapshotPublished(at: cut.position)
+        await engine.snapshotPublished(at: recoverablePosition(fallback: cut.position))
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         let snapshot = Last(name: name, manifest: manifest, durationMilliseconds: milliseconds)

@@ -10,6 +10,9 @@ final class GzipFileReader {
     private var input: [UInt8] = []
     private var inputOffset = 0
     private var ended = false
+    /// Called with every block of raw (compressed) bytes read from the file, in order; lets a
+    /// verifier hash the file in the same pass that decompresses it.
+    var rawBytesObserver: ((Data) -> Void)?
 
     init(path: String) throws(StorageError) {
         self.path = path
@@ -36,11 +39,12 @@ final class GzipFileReader {
                 do {
                     data = try handle.read(upToCount: 1 << 20)
                 } catch {
-                    throw .cannotOpen(path: path, reason: StorageFiles.describe(error))
+                    throw .readFailed(path: path, reason: StorageFiles.describe(error))
                 }
                 guard let data, !data.isEmpty else {
-                    throw .writeFailed(path: path, reason: "gzip data ends early (truncated file)")
+                    throw .readFailed(path: path, reason: "gzip data ends early (truncated file)")
                 }
+                rawBytesObserver?(data)
                 input = [UInt8](data)
                 inputOffset = 0
             }
@@ -62,7 +66,7 @@ final class GzipFileReader {
             case Z_OK, Z_BUF_ERROR:
                 break
             default:
-                throw .writeFailed(path: path, reason: "not valid gzip (zlib status \(status))")
+                throw .readFailed(path: path, reason: "not valid gzip (\(Self.describe(status: status, message: stream.msg)))")
             }
             if produced > 0 {
                 output.removeSubrange(produced...)
@@ -70,6 +74,33 @@ final class GzipFileReader {
             }
         }
         return nil
+    }
+
+    /// After the gzip stream ended: reads the rest of the file (passing it to the observer) and
+    /// returns how many bytes follow the end of the gzip stream (0 for a well-formed file).
+    func readToEnd() throws(StorageError) -> Int {
+        var trailing = input.count - inputOffset
+        inputOffset = input.count
+        while true {
+            let data: Data?
+            do {
+                data = try handle.read(upToCount: 1 << 20)
+            } catch {
+                throw .readFailed(path: path, reason: StorageFiles.describe(error))
+            }
+            guard let data, !data.isEmpty else { return trailing }
+            rawBytesObserver?(data)
+            trailing += data.count
+        }
+    }
+
+    private static func describe(status: Int32, message: UnsafePointer<CChar>?) -> String {
+        let text = message.map { String(cString: $0) } ?? ""
+        switch status {
+        case Z_DATA_ERROR: return text.isEmpty ? "corrupt data" : "corrupt data: \(text)"
+        case Z_MEM_ERROR: return "out of memory"
+        default: return text.isEmpty ? "zlib status \(status)" : "zlib status \(status): \(text)"
+        }
     }
 
     /// Calls `body` with each newline-terminated line (without the newline).

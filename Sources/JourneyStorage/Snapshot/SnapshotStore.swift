@@ -15,6 +15,9 @@ public struct SnapshotStore: Sendable {
     public static let manifestFile = "manifest.json"
     /// The recovery checkpoint: the full in-memory state, read back at start. Not an analyst file.
     public static let checkpointFile = "journeyd-state.bin.gz"
+    /// How many of the newest snapshots keep their recovery checkpoint (recovery falls back to
+    /// the previous one if the newest does not verify).
+    public static let checkpointsKept = 2
 
     public let directory: String
 
@@ -77,17 +80,27 @@ public struct SnapshotStore: Sendable {
         try StorageFiles.writeDurably(Array((name + "\n").utf8), to: directory + "/" + Self.latestFile)
     }
 
-    /// Keeps the newest `keep` snapshots, and the recovery checkpoint only in the newest two.
+    /// Keeps the newest `keep` snapshots, and the recovery checkpoint only in the newest `checkpointsKept`.
     /// Returns the names removed.
     @discardableResult
     public func applyRetention(keep: Int) -> [String] {
         let all = names()
         let removed = Array(all.dropLast(max(keep, 1)))
         for name in removed { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
-        for name in all.dropLast(2) where !removed.contains(name) {
-            try? FileManager.default.removeItem(atPath: directory + "/" + name + "/" + Self.checkpointFile)
+        for name in all.dropLast(Self.checkpointsKept) where !removed.contains(name) {
+            dropCheckpoint(from: name)
         }
         return removed
+    }
+
+    /// Removes an older snapshot's recovery checkpoint and its manifest entry (the manifest is
+    /// rewritten atomically first, so the snapshot keeps verifying).
+    private func dropCheckpoint(from name: String) {
+        guard var manifest = try? manifest(of: name), manifest.files.contains(where: { $0.name == Self.checkpointFile }) else { return }
+        manifest.files.removeAll { $0.name == Self.checkpointFile }
+        let snapshot = directory + "/" + name
+        guard (try? StorageFiles.writeDurably(manifest.encoded(), to: snapshot + "/" + Self.manifestFile)) != nil else { return }
+        try? FileManager.default.removeItem(atPath: snapshot + "/" + Self.checkpointFile)
     }
 
     public func manifest(of name: String) throws(SnapshotError) -> SnapshotManifest {

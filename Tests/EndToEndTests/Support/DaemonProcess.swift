@@ -43,6 +43,17 @@ final class DaemonProcess: Sendable {
         return try await launch(directory: directory, certificates: certificates, arguments: ["--config", configPath])
     }
 
+    /// Starts a new daemon on the same directory, config and state (after `stop` or `kill`).
+    func restart(extraArguments: [String] = []) async throws -> DaemonProcess {
+        try await Self.launch(directory: directory, certificates: certificates, arguments: ["--config", directory + "/journeyd.yaml"] + extraArguments)
+    }
+
+    /// SIGKILL: the process gets no chance to flush or snapshot anything.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     private static func launch(directory: String, certificates: TestEnvironment.Certificates, arguments: [String]) async throws -> DaemonProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.journeydBinary)
@@ -95,7 +106,7 @@ final class DaemonProcess: Sendable {
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
         return process.terminationStatus

@@ -62,8 +62,9 @@ struct TrackingClient {
     }
 
     /// GETs from the admin API (plain HTTP on loopback) with the admin token unless nil.
-    func admin(_ pathAndQuery: String, token: String? = DaemonProcess.adminToken) async throws -> Reply {
+    func admin(_ pathAndQuery: String, method: HTTPMethod = .GET, token: String? = DaemonProcess.adminToken) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://\(daemon.adminAddress)\(pathAndQuery)")
+        request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return try await execute(request)
     }
