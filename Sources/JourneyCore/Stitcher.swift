@@ -29,18 +29,20 @@ public struct Stitcher: Sendable {
     public let policy: IdentityPolicy
     public let maxTouchpointsPerProfile: Int
     public internal(set) var counters = Counters()
-    public internal(set) var merges: [MergeRecord] = []
+    public internal(set) var merges: ChunkedArray<MergeRecord> = []
 
     // The state below is internal (not private) only so that the checkpoint codec and the
     // snapshot row encoder in this module can read and rebuild it; nothing else touches it.
-    var identifierIDs: [Identifier: UInt32] = [:]
-    var identifierList: [Identifier] = []
-    var owner: [Int32] = []
-    var profiles: [ProfileRecord?] = []
+    // The large collections are chunked or sharded so that a snapshot's copy-on-write copy makes
+    // later writes copy one chunk or shard, never millions of entries at once.
+    var identifierIDs = ShardedDictionary<Identifier, UInt32>()
+    var identifierList = ChunkedArray<Identifier>()
+    var owner = ChunkedArray<Int32>()
+    var profiles = ChunkedArray<ProfileRecord?>()
     var freeSlots: [Int32] = []
-    var slotByProfileID: [String: Int32] = [:]
-    var forwarding: [String: String] = [:]
-    var storedMessages: Set<MessageKey> = []
+    var slotByProfileID = ShardedDictionary<String, Int32>()
+    var forwarding = ShardedDictionary<String, String>()
+    var storedMessages = ShardedSet<MessageKey>()
     var sources = NameTable()
     var channels = NameTable()
     var eventNames = NameTable()
@@ -67,7 +69,7 @@ public struct Stitcher: Sendable {
 
     public mutating func apply(_ event: NormalisedEvent) -> Outcome {
         let key = MessageKey(sourceIndex: sources.intern(event.source), messageID: event.messageID)
-        guard storedMessages.insert(key).inserted else {
+        guard storedMessages.insert(key) else {
             counters.duplicates += 1
             return .duplicate
         }

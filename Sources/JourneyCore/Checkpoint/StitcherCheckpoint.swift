@@ -59,7 +59,7 @@ extension Stitcher {
             guard let profile else { continue }
             try record(.profile) { Self.encode(profile, into: &$0) }
         }
-        let forwardingPairs = forwarding.sorted { $0.key < $1.key }
+        let forwardingPairs = forwarding.entries.sorted { $0.key < $1.key }
         for start in stride(from: 0, to: forwardingPairs.count, by: Self.chunkRows) {
             try record(.forwarding) { writer in
                 let slice = forwardingPairs[start..<min(start + Self.chunkRows, forwardingPairs.count)]

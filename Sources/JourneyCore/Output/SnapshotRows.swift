@@ -10,7 +10,7 @@ public struct SnapshotRows: Sendable {
 
     public init(_ stitcher: Stitcher) {
         self.stitcher = stitcher
-        self.order = stitcher.slotByProfileID.sorted { $0.key < $1.key }.map(\.value)
+        self.order = stitcher.slotByProfileID.entries.sorted { $0.key < $1.key }.map(\.value)
     }
 
     public var profileCount: Int { order.count }

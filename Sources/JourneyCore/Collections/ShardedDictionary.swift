@@ -1,0 +1,66 @@
+/// A dictionary split into 256 shards by key hash, so that after a snapshot copies it
+/// (copy-on-write), a later write copies one shard instead of every entry. A value type; one
+/// owner mutates it. Iteration order is unspecified (as for `Dictionary`).
+public struct ShardedDictionary<Key: Hashable, Value> {
+    static var shardBits: Int { 8 }
+
+    private var shards: [[Key: Value]] = Array(repeating: [:], count: 1 << shardBits)
+    public private(set) var count = 0
+
+    public init() {}
+
+    @inline(__always)
+    private static func shard(of key: Key) -> Int {
+        Int(truncatingIfNeeded: UInt(bitPattern: key.hashValue) >> (UInt.bitWidth - shardBits))
+    }
+
+    public subscript(key: Key) -> Value? {
+        get { shards[Self.shard(of: key)][key] }
+        set {
+            let shard = Self.shard(of: key)
+            if let newValue {
+                if shards[shard].updateValue(newValue, forKey: key) == nil { count += 1 }
+            } else if shards[shard].removeValue(forKey: key) != nil {
+                count -= 1
+            }
+        }
+    }
+
+    /// Every entry, shard by shard.
+    public var entries: FlattenSequence<[[Key: Value]]> { shards.joined() }
+}
+
+extension ShardedDictionary: Sendable where Key: Sendable, Value: Sendable {}
+
+/// A set split into 256 shards by hash; see `ShardedDictionary`.
+public struct ShardedSet<Element: Hashable> {
+    private var shards: [Set<Element>] = Array(repeating: [], count: 1 << ShardedDictionary<Element, Void>.shardBits)
+    public private(set) var count = 0
+
+    public init() {}
+
+    @inline(__always)
+    private static func shard(of element: Element) -> Int {
+        Int(truncatingIfNeeded: UInt(bitPattern: element.hashValue) >> (UInt.bitWidth - ShardedDictionary<Element, Void>.shardBits))
+    }
+
+    public func contains(_ element: Element) -> Bool {
+        shards[Self.shard(of: element)].contains(element)
+    }
+
+    @discardableResult
+    public mutating func insert(_ element: Element) -> Bool {
+        let inserted = shards[Self.shard(of: element)].insert(element).inserted
+        if inserted { count += 1 }
+        return inserted
+    }
+
+    @discardableResult
+    public mutating func remove(_ element: Element) -> Element? {
+        let removed = shards[Self.shard(of: element)].remove(element)
+        if removed != nil { count -= 1 }
+        return removed
+    }
+}
+
+extension ShardedSet: Sendable where Element: Sendable {}
