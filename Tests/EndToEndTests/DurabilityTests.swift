@@ -100,6 +100,40 @@ import Testing
         await restarted.stop()
     }
 
+    @Test func corruptionInTheMiddleOfTheWALStopsTheStartUnlessSkipped() async throws {
+        let daemon = try await DaemonProcess.start(label: "corrupt")
+        let client = try TrackingClient(daemon: daemon)
+        for batch in 0..<3 {
+            let items = (0..<10).map { Events.track("Product Viewed", userId: "c-user", messageId: "c-\(batch)-\($0)") }
+            #expect(try await client.post("/v1/batch", Events.batch(items)).status == 200)
+        }
+        try await client.shutdown()
+        daemon.kill()
+        let walDirectory = daemon.stateDirectory + "/wal"
+        let segment = walDirectory + "/" + (try FileManager.default.contentsOfDirectory(atPath: walDirectory).sorted().last!)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[WALFormat.headerSize + 200] ^= 0xff
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+
+        do {
+            let refused = try await daemon.restart()
+            await refused.stop(keepFiles: true)
+            Issue.record("journeyd started on a WAL with a corrupt record in the middle")
+        } catch let error as DaemonProcess.DaemonError {
+            guard case .exited(let status, let log) = error else { throw error }
+            #expect(status != 0)
+            #expect(log.contains("WAL corrupt in \(segment) at offset"), "\(log)")
+            #expect(log.contains("--wal-skip-corrupt"))
+        }
+        let skipping = try await daemon.restart(extraArguments: ["--wal-skip-corrupt"])
+        #expect(skipping.log.contains("msg=\"WAL record skipped\""), "\(skipping.log)")
+        let after = try TrackingClient(daemon: skipping)
+        let profile = try await after.admin("/v1/profiles?type=user_id&value=c-user").json()
+        #expect(profile["touchpoints"]?.int == 29)
+        try await after.shutdown()
+        await skipping.stop()
+    }
+
     @Test func aCleanRestartGivesTheSameSnapshotContent() async throws {
         let daemon = try await DaemonProcess.start(label: "clean")
         let client = try TrackingClient(daemon: daemon)
