@@ -25,7 +25,7 @@ enum StitchBenchmark {
         var propertiesBytes: Int
         /// Sum of trait JSON bytes carried by stored events (kept per profile, latest per key).
         var traitBytes: Int
-        /// Cores used by other processes during the run.
+        /// Cores used by other processes while events were being applied.
         var foreignCores: Double?
 
         var touchpointsPerSecond: Double { Double(events) / applySeconds }
@@ -46,7 +46,7 @@ enum StitchBenchmark {
         var normaliser = BatchNormaliser()
         let chunkSize = max(100, chunkSize)
 
-        let probe = InterferenceProbe()
+        var meter = InterferenceMeter()
         ProcessStats.trimHeap()
         let before = ProcessStats.residentBytes() ?? 0
         var stitcher = Stitcher(policy: policy)
@@ -67,6 +67,7 @@ enum StitchBenchmark {
                 while chunk.count < wanted {
                     normaliser.normalise(generator.batch(events: min(100, wanted - chunk.count)), into: &chunk)
                 }
+                meter.begin()
                 let start = BenchClock.nanoseconds()
                 for event in chunk {
                     switch stitcher.apply(event) {
@@ -77,6 +78,7 @@ enum StitchBenchmark {
                     }
                 }
                 nanoseconds += BenchClock.nanoseconds() - start
+                meter.end()
                 for event in chunk {
                     propertiesBytes += event.properties.count
                     for trait in event.traits { traitBytes += trait.key.utf8.count + trait.json.count }
@@ -95,7 +97,7 @@ enum StitchBenchmark {
             customers: customers, events: applied, stored: stored, duplicates: duplicates, rejected: normaliser.rejected,
             touchpoints: stitcher.touchpointCount, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
             counters: stitcher.counters, applySeconds: Double(nanoseconds) / 1e9, residentBefore: before, residentAfter: after,
-            propertiesBytes: propertiesBytes, traitBytes: traitBytes, foreignCores: probe.foreignCores())
+            propertiesBytes: propertiesBytes, traitBytes: traitBytes, foreignCores: meter.foreignCores)
         withExtendedLifetime(stitcher) {}
         return result
     }

@@ -73,12 +73,35 @@ enum ProcessStats {
     }
 }
 
+/// Accumulates `InterferenceProbe` readings over several timed windows (the stitcher's chunks).
+struct InterferenceMeter {
+    private var foreignSeconds = 0.0
+    private var wallSeconds = 0.0
+    private var probe: InterferenceProbe?
+
+    mutating func begin() {
+        probe = InterferenceProbe()
+    }
+
+    mutating func end() {
+        guard let probe, let cores = probe.foreignCores() else { return }
+        let wall = probe.elapsedSeconds
+        foreignSeconds += cores * wall
+        wallSeconds += wall
+        self.probe = nil
+    }
+
+    var foreignCores: Double? { wallSeconds > 0 ? foreignSeconds / wallSeconds : nil }
+}
+
 /// How much CPU processes other than the ones measured used during a measurement; a benchmark
 /// on a busy machine is flagged in the notes instead of being silently wrong.
 struct InterferenceProbe {
     private let start = BenchClock.nanoseconds()
     private let machineStart = ProcessStats.machineBusySeconds()
     private let ownStart = ProcessStats.cpuSeconds()
+
+    var elapsedSeconds: Double { BenchClock.seconds(since: start) }
 
     /// Average number of cores used by everything except this process and `others` (pid → CPU
     /// seconds used by it during the measurement).

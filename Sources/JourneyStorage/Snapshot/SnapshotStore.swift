@@ -25,10 +25,13 @@ public struct SnapshotStore: Sendable {
         self.directory = stateDirectory + "/snapshots"
     }
 
-    /// Published snapshot names, oldest first.
+    /// Published snapshot names, oldest first: by sequence number, which only grows, not by the
+    /// time in the name (a clock set back must not make the newest snapshot sort first).
     public func names() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return entries.filter { Self.sequence(of: $0) != nil }.sorted()
+        return entries.compactMap { name in Self.sequence(of: name).map { (sequence: $0, name: name) } }
+            .sorted { $0.sequence != $1.sequence ? $0.sequence < $1.sequence : $0.name < $1.name }
+            .map(\.name)
     }
 
     public var latestName: String? {

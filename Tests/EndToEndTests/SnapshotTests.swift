@@ -1,0 +1,171 @@
+import Foundation
+import JourneyCore
+import Testing
+
+/// Snapshots as analysts get them: taken on `POST /v1/snapshots` from a real daemon, checked by
+/// the built `journeyctl snapshot verify|inspect`, and loaded as-is by DuckDB.
+@Suite struct SnapshotTests {
+    /// Thirteen events from two sources: four customers, one merge (bob's phone joins his web
+    /// profile), one merge refused (mallory claims alice's email; user_id is limited to 1).
+    static let web: [String] = [
+        #"{"type":"track","event":"Promotion Viewed","anonymousId":"anon-a","messageId":"s-01","timestamp":"2024-05-01T10:00:00Z"}"#,
+        #"{"type":"track","event":"Product Viewed","anonymousId":"anon-a","messageId":"s-02","timestamp":"2024-05-01T10:05:00Z","properties":{"sku":"X-1","price":12.5}}"#,
+        #"{"type":"identify","userId":"alice","anonymousId":"anon-a","messageId":"s-03","timestamp":"2024-05-01T10:10:00Z","traits":{"email":"alice@example.com","plan":"pro"}}"#,
+        #"{"type":"page","name":"Home","anonymousId":"anon-b","messageId":"s-06","timestamp":"2024-05-01T12:00:00Z"}"#,
+        #"{"type":"identify","userId":"bob","anonymousId":"anon-b","messageId":"s-08","timestamp":"2024-05-01T13:00:00Z"}"#,
+        #"{"type":"track","event":"Ticket Created","userId":"carol","messageId":"s-10","timestamp":"2024-05-03T08:00:00Z"}"#,
+        #"{"type":"track","event":"Email Opened","userId":"carol","messageId":"s-11","timestamp":"2024-05-03T09:00:00Z"}"#,
+        #"{"type":"track","event":"Product Viewed","userId":"mallory","messageId":"s-12","timestamp":"2024-05-04T10:00:00Z"}"#,
+        #"{"type":"identify","userId":"mallory","messageId":"s-13","timestamp":"2024-05-04T11:00:00Z","traits":{"email":"alice@example.com"}}"#,
+    ]
+    static let mobile: [String] = [
+        #"{"type":"track","event":"Order Completed","userId":"alice","messageId":"s-04","timestamp":"2024-05-01T11:00:00Z","properties":{"total":99.9}}"#,
+        #"{"type":"track","event":"Application Opened","userId":"alice","messageId":"s-05","timestamp":"2024-05-02T08:00:00Z"}"#,
+        #"{"type":"track","event":"Product Viewed","anonymousId":"dev-b","messageId":"s-07","timestamp":"2024-05-01T12:30:00Z"}"#,
+        #"{"type":"track","event":"Signed In","userId":"bob","anonymousId":"dev-b","messageId":"s-09","timestamp":"2024-05-01T13:30:00Z"}"#,
+    ]
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func journeyctl(_ arguments: String...) throws -> Run {
+        try run(TestEnvironment.builtProduct("journeyctl"), arguments)
+    }
+
+    static func mode(_ path: String) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)!.intValue
+    }
+
+    @Test func anOnDemandSnapshotVerifiesAndLoadsInDuckDB() async throws {
+        try await withDaemon("snapshot") { daemon, client async throws in
+            #expect(try await client.post("/v1/batch", Events.batch(Self.web)).status == 200)
+            #expect(try await client.post("/v1/batch", Events.batch(Self.mobile), writeKey: DaemonProcess.mobileWriteKey).status == 200)
+
+            #expect(try await client.admin("/v1/snapshots", method: .POST, token: nil).status == 401)
+            let reply = try await client.admin("/v1/snapshots", method: .POST)
+            #expect(reply.status == 200, "\(reply.text)")
+            let manifest = try reply.json()
+            #expect(manifest["format"]?.string == "journeyd-snapshot/1")
+            #expect(manifest["counts"]?["profiles"]?.int == 4)
+            #expect(manifest["counts"]?["touchpoints"]?.int == 13)
+            #expect(manifest["counts"]?["identities"]?.int == 8)
+            #expect(manifest["counts"]?["merges"]?.int == 2)
+            #expect((manifest["wal_position"]?.int ?? 0) > 0)
+            let files = manifest["files"]?.elements.map { $0["name"]!.string! } ?? []
+            #expect(files == ["profiles.jsonl.gz", "touchpoints.jsonl.gz", "identities.jsonl.gz", "merges.jsonl.gz", "journeyd-state.bin.gz"])
+
+            // Published: LATEST names a directory of group-readable files whose manifest is the answer.
+            let snapshots = daemon.stateDirectory + "/snapshots"
+            let name = try String(contentsOfFile: snapshots + "/LATEST", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let directory = snapshots + "/" + name
+            #expect(name.wholeMatch(of: /[0-9]{8}T[0-9]{6}Z-[0-9]{6}/) != nil, "\(name)")
+            #expect(try Self.mode(directory) == 0o750)
+            #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory)) == Set(files + ["manifest.json"]))
+            for file in files + ["manifest.json"] {
+                #expect(try Self.mode(directory + "/" + file) == 0o640, "\(file)")
+            }
+            #expect(FileManager.default.contents(atPath: directory + "/manifest.json").map { [UInt8]($0) } == reply.body)
+
+            // journeyctl, the built binary: verify passes on the snapshot and on its parent.
+            let verify = try Self.journeyctl("snapshot", "verify", directory)
+            #expect(verify.status == 0, "\(verify.stderr)")
+            #expect(verify.stdout.contains("\(name): OK"), "\(verify.stdout)")
+            let viaLatest = try Self.journeyctl("snapshot", "verify", snapshots)
+            #expect(viaLatest.status == 0, "\(viaLatest.stderr)")
+
+            let inspect = try Self.journeyctl("snapshot", "inspect", snapshots)
+            #expect(inspect.status == 0, "\(inspect.stderr)")
+            let lines = inspect.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+            for expected in [
+                "snapshot \(name)", "profiles 4", "touchpoints 13", "identities 8", "merges 2 (1 blocked)",
+                "first ts 2024-05-01T10:00:00.000Z", "last ts 2024-05-04T11:00:00.000Z",
+                "web 9 69.2%", "mobile 4 30.8%", "buy 1 25.0% ########", "converted 1 25.0% of profiles reached buy",
+                "use 2 50.0% ###############",
+            ] {
+                #expect(lines.contains(expected), "inspect should print \"\(expected)\":\n\(inspect.stdout)")
+            }
+
+            // DuckDB reads the files as they are.
+            let duck = try Self.duckDB(directory)
+            #expect(duck.status == 0, "\(duck.stderr)")
+            let result = try JSONDocument(string: duck.stdout).root
+            let stages = Dictionary(uniqueKeysWithValues: result["stages"]!.elements.map { ($0[index: 0]!.string ?? "null", $0[index: 1]!.int!) })
+            #expect(stages == ["use": 2, "engage": 1, "explore": 1])
+            #expect(result["touchpoints"]?.int == 13)
+            #expect(result["identities"]?.int == 8)
+            #expect(result["merges"]?.int == 2)
+            #expect(result["blocked"]?.int == 1)
+            #expect(result["converted"]?.int == 1)
+            #expect(result["web"]?.int == 9)
+            #expect(result["first_ts"]?.string == "2024-05-01 10:00:00+00")
+            #expect(result["ts_type"]?.string == "TIMESTAMP WITH TIME ZONE")
+            #expect(result["bob_touchpoints"]?.int == 4)
+        }
+    }
+
+    @Test func verifyFailsNamingTheDamagedFile() async throws {
+        try await withDaemon("snapshotbad") { daemon, client async throws in
+            #expect(try await client.post("/v1/batch", Events.batch(Self.web)).status == 200)
+            #expect(try await client.admin("/v1/snapshots", method: .POST).status == 200)
+            let snapshots = daemon.stateDirectory + "/snapshots"
+            let name = try String(contentsOfFile: snapshots + "/LATEST", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let path = snapshots + "/" + name + "/touchpoints.jsonl.gz"
+            var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+            bytes[bytes.count / 2] ^= 0x01
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o640)
+            let verify = try Self.journeyctl("snapshot", "verify", snapshots)
+            #expect(verify.status == 1)
+            #expect(verify.stderr.contains("touchpoints.jsonl.gz: sha256"), "\(verify.stderr)")
+            let missing = try Self.journeyctl("snapshot", "verify", daemon.directory + "/nowhere")
+            #expect(missing.status == 66)
+            #expect(missing.stderr.contains("nowhere"), "\(missing.stderr)")
+        }
+    }
+
+    /// Runs the DESIGN.md query and a few counts with DuckDB's Python package; prints JSON.
+    static func duckDB(_ directory: String) throws -> Run {
+        let script = """
+            import duckdb, json, sys
+            d = sys.argv[1]
+            con = duckdb.connect()
+            con.sql("SET TimeZone = 'UTC'")
+            one = lambda q: con.sql(q).fetchall()[0][0]
+            out = {
+                "stages": con.sql(f"SELECT stage, count(*) FROM read_json('{d}/profiles.jsonl.gz') GROUP BY 1").fetchall(),
+                "touchpoints": one(f"SELECT count(*) FROM read_json('{d}/touchpoints*.jsonl.gz')"),
+                "identities": one(f"SELECT count(*) FROM read_json('{d}/identities.jsonl.gz')"),
+                "merges": one(f"SELECT count(*) FROM read_json('{d}/merges.jsonl.gz')"),
+                "blocked": one(f"SELECT count(*) FROM read_json('{d}/merges.jsonl.gz') WHERE blocked"),
+                "converted": one(f"SELECT count(*) FROM read_json('{d}/profiles.jsonl.gz') WHERE converted"),
+                "web": one(f"SELECT count(*) FROM read_json('{d}/touchpoints*.jsonl.gz') WHERE channel = 'web'"),
+                "first_ts": one(f"SELECT min(ts)::VARCHAR FROM read_json('{d}/touchpoints*.jsonl.gz')"),
+                "ts_type": one(f"SELECT typeof(ts) FROM read_json('{d}/touchpoints*.jsonl.gz') LIMIT 1"),
+                "bob_touchpoints": one(f\"\"\"
+                    SELECT p.touchpoints FROM read_json('{d}/profiles.jsonl.gz') p
+                    JOIN read_json('{d}/identities.jsonl.gz') i USING (profile_id)
+                    WHERE i.type = 'user_id' AND i.value = 'bob'\"\"\"),
+            }
+            print(json.dumps(out))
+            """
+        return try run("/usr/bin/env", ["python3", "-c", script, directory])
+    }
+}
