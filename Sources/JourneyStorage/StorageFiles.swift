@@ -3,12 +3,23 @@ import Foundation
 /// File-system helpers shared by the storage components: directories and files with the
 /// permissions journeyd promises (group-readable, never world-readable).
 enum StorageFiles {
+    /// Creates the directory (and parents) with mode 0750 whatever the process umask.
     static func createDirectory(_ path: String) throws(StorageError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         } catch {
             throw .cannotCreateDirectory(path: path, reason: describe(error))
         }
+        _ = chmod(path, 0o750)
+    }
+
+    /// Opens (creating or truncating) a file for writing with mode 0640 whatever the umask, so the
+    /// daemon's group can read it and nobody else can.
+    static func openForWriting(_ path: String, flags: Int32 = O_TRUNC) throws(StorageError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o640)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        _ = fchmod(fd, 0o640)
+        return fd
     }
 
     static func createFileIfMissing(_ path: String, permissions: Int) throws(StorageError) {
@@ -52,8 +63,7 @@ extension StorageFiles {
     /// rename over the target, fsync the directory. Mode 0640.
     static func writeDurably(_ bytes: [UInt8], to path: String) throws(StorageError) {
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw .cannotOpen(path: temporary, reason: String(cString: strerror(errno))) }
+        let fd = try openForWriting(temporary)
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, bytes.count - written) }

@@ -47,7 +47,7 @@ struct AdminAPIController: Sendable {
         data.post("/snapshots") { _, _ in
             do {
                 let snapshot = try await snapshotter.take()
-                return IngestResponse.json(snapshot.manifest.encoded(), status: .ok)
+                return IngestResponse.json(snapshot.manifest.encoded(name: snapshot.name), status: .ok)
             } catch let error as IngestEngine.Unavailable {
                 return IngestResponse.refused(.serviceUnavailable, error.description, headers: [.retryAfter: IngestResponse.retryAfterSeconds])
             } catch {

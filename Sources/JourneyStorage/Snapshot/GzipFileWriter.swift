@@ -27,8 +27,7 @@ final class GzipFileWriter {
     init(directory: String, name: String, level: Int32 = 1) throws(StorageError) {
         self.name = name
         self.path = directory + "/" + name
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        fd = try StorageFiles.openForWriting(path)
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             close(fd)
             throw .writeFailed(path: path, reason: "zlib could not start")

@@ -24,9 +24,15 @@ public struct SnapshotManifest: Sendable, Equatable {
     public var counts: Counts
     public var files: [File]
 
-    public func encoded() -> [UInt8] {
+    /// The manifest as JSON. With `name`, a leading `"name"` key says which snapshot directory it
+    /// describes (used in the `POST /v1/snapshots` answer; `manifest.json` itself has no name).
+    public func encoded(name: String? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
+        if let name {
+            writer.key("name")
+            writer.string(name)
+        }
         writer.key("format")
         writer.string(Self.format)
         writer.key("created_at")

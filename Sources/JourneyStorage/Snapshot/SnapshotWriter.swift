@@ -73,14 +73,9 @@ public struct SnapshotWriter: Sendable {
 
     private static func writeCheckpoint(_ stitcher: Stitcher, directory: String) throws -> SnapshotManifest.File {
         let writer = try GzipFileWriter(directory: directory, name: SnapshotStore.checkpointFile)
-        var records = 0
-        try stitcher.writeCheckpoint { chunk in
-            try writer.append(chunk)
-            records += 1
-        }
-        var summary = try writer.finish()
-        summary.rows = records
-        return summary.manifestFile
+        try stitcher.writeCheckpoint { try writer.append($0) }
+        // A binary file has no rows; `rows` is 0 (it counts JSON lines in the tables).
+        return try writer.finish().manifestFile
     }
 }
 

@@ -108,7 +108,14 @@ struct SegmentWriter {
     }
 
     private static func openSegment(_ path: String, create: Bool) throws(WALError) -> Int32 {
-        let fd = create ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640) : open(path, O_WRONLY | O_CLOEXEC)
+        if create {
+            do {
+                return try StorageFiles.openForWriting(path, flags: O_EXCL)
+            } catch {
+                throw .io(path: path, reason: error.description)
+            }
+        }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         return fd
     }
