@@ -88,7 +88,7 @@ public struct Stitcher: Sendable {
 
         var group: Int32?
         var pending: [UInt32] = []
-        var pendingCounts: [IdentifierType: Int] = [:]
+        var pendingCounts = SmallMap<IdentifierType, Int>()
         var refused: [(slot: Int32, type: IdentifierType)] = []
         for link in links {
             let type = identifierList[Int(link)].type
@@ -117,7 +117,7 @@ public struct Stitcher: Sendable {
             timestamp: event.timestamp.millisecondsSinceEpoch, receivedAt: event.receivedAt.millisecondsSinceEpoch,
             messageID: event.messageID, sourceIndex: key.sourceIndex, channelIndex: channels.intern(event.channel),
             nameIndex: event.name.map { eventNames.intern($0) + 1 } ?? 0, type: event.type, phase: event.phase,
-            links: links, properties: event.properties
+            links: IdentifierLinks(links), properties: event.properties
         )
         let touchKey = TouchKey(timestamp: touchpoint.timestamp, messageID: event.messageID, source: event.source)
         let slot = group ?? createProfile(anchor: touchKey)
@@ -136,9 +136,9 @@ public struct Stitcher: Sendable {
     }
 
     /// The identifier type whose limit joining `slot` to the group would exceed, if any.
-    private func limitConflict(group: Int32?, pendingCounts: [IdentifierType: Int], joining slot: Int32) -> IdentifierType? {
+    private func limitConflict(group: Int32?, pendingCounts: SmallMap<IdentifierType, Int>, joining slot: Int32) -> IdentifierType? {
         let joining = profiles[Int(slot)]!.typeCounts
-        let existing = group.map { profiles[Int($0)]!.typeCounts } ?? [:]
+        let existing = group.map { profiles[Int($0)]!.typeCounts } ?? SmallMap()
         for type in policy.priority {
             guard let limit = policy.limit(for: type) else { continue }
             let total = (existing[type] ?? 0) + (pendingCounts[type] ?? 0) + (joining[type] ?? 0)

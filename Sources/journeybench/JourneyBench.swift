@@ -12,6 +12,7 @@ struct JourneyBench: AsyncParsableCommand {
 
     enum Part: String, CaseIterable, ExpressibleByArgument {
         case parse, stitch, memory, http
+        case wal, snapshot
         case httpPlain = "http-plain"
         case httpGzip = "http-gzip"
     }
@@ -36,6 +37,12 @@ struct JourneyBench: AsyncParsableCommand {
 
     @Option(name: .long, help: "stitch/memory: events generated and applied per chunk.")
     var chunk: Int = 50_000
+
+    @Option(name: .customLong("scale-customers"), help: "snapshot: customers in the population built for the snapshot/recovery benchmark.")
+    var scaleCustomers: Int = 1_000_000
+
+    @Option(name: .customLong("scale-events"), help: "snapshot: touchpoints stored before the snapshot is taken.")
+    var scaleEvents: Int = 10_000_000
 
     @Option(name: .long, help: "http: seconds of load per variant (ignored with --requests).")
     var seconds: Double = 10
@@ -144,6 +151,28 @@ struct JourneyBench: AsyncParsableCommand {
             table.note(
                 "memory: RSS \(Format.bytes(Double(result.residentBefore))) before the stitcher, \(Format.bytes(Double(result.residentAfter))) after (malloc_trim both times), growth \(Format.bytes(Double(result.residentAfter - result.residentBefore))); properties \(Format.bytes(Double(result.propertiesBytes))) total; traits carried \(Format.bytes(Double(result.traitBytes))) (kept per profile, counted in net)")
             interference(&table, "stitch/memory", result.foreignCores)
+        }
+
+        if selected(.wal) {
+            let result = try await DurabilityBenchmark.walAppendRate(seed: seed, seconds: min(seconds, 10), appenders: 8, log: log)
+            table.add("4 WAL group commit (fsync)", "appends", Format.number(result.eventsPerSecond) + " events/s", target: "≥ 300,000 events/s", met: result.eventsPerSecond >= 300_000)
+            table.add("4 WAL group commit (fsync)", "syncs", Format.number(Double(result.syncs) / result.seconds) + " fsync/s")
+            table.note("wal: 8 appenders × 100-event batches of real encoded events, each waiting for its fsync; \(Format.bytes(Double(result.bytes))) written")
+        }
+
+        if selected(.snapshot) {
+            log("snapshot: \(scaleCustomers) customers, \(scaleEvents) touchpoints …")
+            let result = try await DurabilityBenchmark.scale(seed: seed, customers: scaleCustomers, events: scaleEvents, chunkSize: chunk, log: log)
+            let name = "5 snapshot + recovery"
+            table.add(name, "snapshot (2 threads, nice 10)", String(format: "%.1f s", result.snapshotSeconds), target: "≤ 30 s", met: result.snapshotSeconds <= 30)
+            table.add(name, "recovery: checkpoint load", String(format: "%.1f s", result.recoverySeconds), target: "≤ 30 s", met: result.recoverySeconds <= 30)
+            table.add(name, "WAL replay (apply)", Format.number(result.replayEventsPerSecond) + " events/s")
+            table.add(name, "RSS after build / peak in snapshot", Format.bytes(Double(result.residentAfterBuild)) + " / " + Format.bytes(Double(result.residentPeakDuringSnapshot)))
+            let ratio = result.applyRateDuringSnapshot / result.applyRateBefore
+            table.add(name, "apply rate during / before", Format.number(ratio * 100) + " %", target: "≥ 80 %", met: ratio >= 0.8)
+            table.add(name, "first apply after the cut", String(format: "%.0f µs", result.firstApplyAfterCutMicroseconds))
+            table.add(name, "slowest apply during snapshot", String(format: "%.1f ms", result.maxApplyDuringSnapshotMicroseconds / 1000), target: "< 50 ms", met: result.maxApplyDuringSnapshotMicroseconds < 50_000)
+            table.note("snapshot: \(Format.number(Double(result.profiles))) profiles, \(Format.number(Double(result.touchpoints))) touchpoints, \(Format.bytes(Double(result.snapshotBytes))) of files; built in \(String(format: "%.0f", result.buildSeconds)) s")
         }
 
         if selected(.httpPlain) || selected(.httpGzip) {

@@ -160,6 +160,11 @@ import Testing
         #expect(before["counts"]?["merges"]?.int == again["counts"]?["merges"]?.int)
         let stats = try await after.admin("/v1/stats").json()
         #expect(stats["blocked_merges"]?.int == 1)
+        // Deduplication survives the restart: the same batch again is acknowledged, stored once.
+        let resent = try await after.post("/v1/batch", Events.batch(items)).json()
+        #expect(resent["accepted"]?.int == items.count)
+        #expect(resent["duplicates"]?.int == items.count)
+        #expect(try await after.admin("/v1/stats").json()["touchpoints"]?.int == items.count)
         try await after.shutdown()
         await restarted.stop()
     }

@@ -256,7 +256,7 @@ public struct StitcherCheckpointDecoder {
         let id = try reader.string()
         let anchor = TouchKey(timestamp: try reader.i64(), messageID: try reader.string(), source: try reader.string())
         var identifierIDs: [UInt32] = []
-        var typeCounts: [IdentifierType: Int] = [:]
+        var typeCounts = SmallMap<IdentifierType, Int>()
         for _ in 0..<(try reader.count()) {
             let identifier = try checkedIndex(reader.varint(), below: stitcher.identifierList.count)
             identifierIDs.append(UInt32(identifier))
@@ -282,15 +282,15 @@ public struct StitcherCheckpointDecoder {
             touchpoints.append(
                 StoredTouchpoint(
                     timestamp: timestamp, receivedAt: receivedAt, messageID: messageID, sourceIndex: source, channelIndex: channel,
-                    nameIndex: name, type: type, phase: phase, links: links, properties: properties))
+                    nameIndex: name, type: type, phase: phase, links: IdentifierLinks(links), properties: properties))
         }
         let lastSeen = try reader.i64()
-        var channelFirstUse: [UInt32: Int64] = [:]
+        var channelFirstUse = SmallMap<UInt32, Int64>()
         for _ in 0..<(try reader.count()) {
             let channel = UInt32(try checkedIndex(reader.varint(), below: stitcher.channels.names.count))
             channelFirstUse[channel] = try reader.i64()
         }
-        var phaseFirstReached: [Phase: Int64] = [:]
+        var phaseFirstReached = SmallMap<Phase, Int64>()
         for _ in 0..<(try reader.count()) {
             guard let phase = try Phase(binaryCode: reader.u8()) else { throw .malformed("phase 0 in a profile") }
             phaseFirstReached[phase] = try reader.i64()

@@ -19,9 +19,9 @@ public struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection, 
     public var endIndex: Int { count }
 
     public subscript(position: Int) -> Element {
-        get {
+        _read {
             precondition(position >= 0 && position < count, "index out of range")
-            return chunks[position >> Self.chunkShift][position & Self.chunkMask]
+            yield chunks[position >> Self.chunkShift][position & Self.chunkMask]
         }
         _modify {
             precondition(position >= 0 && position < count, "index out of range")

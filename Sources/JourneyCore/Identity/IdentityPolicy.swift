@@ -13,7 +13,6 @@ public struct IdentityPolicy: Sendable, Equatable {
     public let priority: [IdentifierType]
     /// Distinct values allowed per profile; a type absent here is unlimited.
     public let limits: [IdentifierType: Int]
-    private let ranks: [IdentifierType: Int]
 
     /// - Parameters:
     ///   - customTypes: operator-defined identifier types.
@@ -47,12 +46,12 @@ public struct IdentityPolicy: Sendable, Equatable {
         }
         self.priority = order
         self.limits = limits
-        self.ranks = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
     }
 
-    /// Position in the priority order (0 = highest); unknown types rank last.
+    /// Position in the priority order (0 = highest); unknown types rank last. A linear scan:
+    /// there are only a few types, and comparing short strings beats hashing them.
     public func rank(of type: IdentifierType) -> Int {
-        ranks[type] ?? priority.count
+        priority.firstIndex(of: type) ?? priority.count
     }
 
     public func limit(for type: IdentifierType) -> Int? {

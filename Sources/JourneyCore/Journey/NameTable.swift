@@ -3,8 +3,13 @@
 struct NameTable {
     private var indexByName: [String: UInt32] = [:]
     private(set) var names: [String] = []
+    /// The last name interned: consecutive events mostly share their source and channel, and
+    /// comparing two short strings is cheaper than hashing one.
+    private var lastHit: (name: String, index: UInt32)?
 
     mutating func intern(_ name: String) -> UInt32 {
+        if let lastHit, lastHit.name == name { return lastHit.index }
+        defer { lastHit = (name, indexByName[name]!) }
         if let index = indexByName[name] { return index }
         let index = UInt32(names.count)
         names.append(name)

@@ -5,13 +5,13 @@ struct ProfileRecord {
     /// The earliest touchpoint ever applied; the profile id derives from it.
     var anchor: TouchKey
     var identifierIDs: [UInt32]
-    var typeCounts: [IdentifierType: Int]
+    var typeCounts: SmallMap<IdentifierType, Int>
     /// Ordered by `TouchKey`.
     var touchpoints: [StoredTouchpoint]
     var lastSeen: Int64
     /// Channel index → first use.
-    var channelFirstUse: [UInt32: Int64]
-    var phaseFirstReached: [Phase: Int64]
+    var channelFirstUse: SmallMap<UInt32, Int64>
+    var phaseFirstReached: SmallMap<Phase, Int64>
     var traits: [String: TraitEntry]
     var mergedFrom: [String]
     var droppedTouchpoints: Int

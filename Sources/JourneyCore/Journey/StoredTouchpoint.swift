@@ -10,7 +10,7 @@ struct StoredTouchpoint {
     var type: EventType
     var phase: Phase?
     /// Interned identifiers the event carried (the edges it contributes to the identity graph).
-    var links: [UInt32]
+    var links: IdentifierLinks
     var properties: [UInt8]
 }
 

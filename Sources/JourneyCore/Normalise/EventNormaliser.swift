@@ -145,19 +145,19 @@ public struct EventNormaliser: Sendable {
         }
         add(try reader.optionalIdentifierText("userId"), .userID)
         add(try reader.optionalIdentifierText("anonymousId"), .anonymousID)
-        add(reader.lenientText(reader.contextValue(["device", "id"])), .deviceID)
+        add(reader.lenientText(reader.contextValue(FieldPaths.deviceID)), .deviceID)
         if type == .identify {
-            add(reader.lenientText(reader.item[path: ["traits", "email"]]), .email)
-            add(reader.lenientText(reader.item[path: ["traits", "phone"]]), .phone)
+            add(reader.lenientText(reader.item[path: FieldPaths.traitsEmail]), .email)
+            add(reader.lenientText(reader.item[path: FieldPaths.traitsPhone]), .phone)
         }
-        add(reader.lenientText(reader.contextValue(["traits", "email"])), .email)
-        add(reader.lenientText(reader.contextValue(["traits", "phone"])), .phone)
+        add(reader.lenientText(reader.contextValue(FieldPaths.traitsEmail)), .email)
+        add(reader.lenientText(reader.contextValue(FieldPaths.traitsPhone)), .phone)
         for custom in settings.customIdentifiers {
             for path in custom.paths {
                 add(reader.lenientText(reader.value(at: path)), custom.type)
             }
         }
-        if let externalIDs = reader.contextValue(["externalIds"]), externalIDs.kind == .array {
+        if let externalIDs = reader.contextValue(FieldPaths.externalIDs), externalIDs.kind == .array {
             for entry in externalIDs.elements {
                 guard let typeName = entry["type"]?.string,
                     let known = knownType(named: typeName.lowercased())
@@ -176,7 +176,7 @@ public struct EventNormaliser: Sendable {
 
     private func customerTraits(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [TraitValue] {
         var traits: [TraitValue] = []
-        if let contextTraits = reader.contextValue(["traits"]), contextTraits.kind == .object {
+        if let contextTraits = reader.contextValue(FieldPaths.traits), contextTraits.kind == .object {
             for member in contextTraits.members {
                 traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
             }
@@ -189,16 +189,22 @@ public struct EventNormaliser: Sendable {
         return traits
     }
 
+    /// Events carry a handful of identifiers, so a linear scan beats hashing into a set.
     private func deduplicated(_ identifiers: [Identifier]) -> [Identifier] {
-        var seen = Set<Identifier>()
-        return identifiers.filter { seen.insert($0).inserted }
+        var unique: [Identifier] = []
+        unique.reserveCapacity(identifiers.count)
+        for identifier in identifiers where !unique.contains(identifier) { unique.append(identifier) }
+        return unique
     }
 
     /// Validated JSON text without line breaks, so stored properties and traits never carry raw
     /// newlines into JSON-lines output (senders may pretty-print). A valid JSON string cannot hold a
     /// raw CR or LF, so every such byte is insignificant whitespace and can simply be dropped.
     static func compactJSON(_ json: ArraySlice<UInt8>) -> [UInt8] {
-        guard json.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return Array(json) }
+        let hasLineBreak = json.withUnsafeBufferPointer { buffer in
+            buffer.contains { $0 == 0x0A || $0 == 0x0D }
+        }
+        guard hasLineBreak else { return Array(json) }
         return json.filter { $0 != 0x0A && $0 != 0x0D }
     }
 
@@ -213,10 +219,27 @@ public struct EventNormaliser: Sendable {
     }
 }
 
+/// Key paths read from every event, allocated once.
+enum FieldPaths {
+    static let deviceID = ["device", "id"]
+    static let traits = ["traits"]
+    static let traitsEmail = ["traits", "email"]
+    static let traitsPhone = ["traits", "phone"]
+    static let externalIDs = ["externalIds"]
+}
+
 /// Typed access to an event's fields, with batch-context fallback for `context.*`.
 struct EventFieldReader {
     let item: JSONValue
+    /// The event's own `context` object, looked up once.
+    let context: JSONValue?
     let batchContext: JSONValue?
+
+    init(item: JSONValue, batchContext: JSONValue?) {
+        self.item = item
+        self.context = item["context"]
+        self.batchContext = batchContext
+    }
 
     /// A field's value, treating JSON `null` as absent.
     func field(_ key: String) -> JSONValue? {
@@ -225,7 +248,7 @@ struct EventFieldReader {
     }
 
     func contextValue(_ path: [String]) -> JSONValue? {
-        if let own = item[path: ["context"] + path], !own.isNull { return own }
+        if let own = context?[path: path], !own.isNull { return own }
         guard let shared = batchContext?[path: path], !shared.isNull else { return nil }
         return shared
     }

@@ -16,6 +16,8 @@ public struct IdentifierNormaliser: Sendable {
     public static let minimumPhoneDigits = 6
 
     private let blocklist: Set<String>
+    /// Values longer than every blocklist entry cannot be on it (skips folding most real ids).
+    private let longestBlocked: Int
     private let defaultCountryCode: String?
 
     /// - Parameters:
@@ -23,6 +25,7 @@ public struct IdentifierNormaliser: Sendable {
     ///   - defaultCountryCode: digits prepended to phone numbers written without `+`.
     public init(extraBlocklist: [String] = [], defaultCountryCode: String? = nil) {
         self.blocklist = Set((Self.builtInBlocklist + extraBlocklist).map { Self.foldedForBlocklist($0) })
+        self.longestBlocked = blocklist.map(\.utf8.count).max() ?? 0
         self.defaultCountryCode = defaultCountryCode.map { String($0.unicodeScalars.filter { $0.properties.numericType != nil && $0.isASCII }) }
     }
 
@@ -34,7 +37,7 @@ public struct IdentifierNormaliser: Sendable {
         switch type {
         case .email:
             guard trimmed.contains("@") else { return nil }
-            value = trimmed.lowercased()
+            value = Self.hasASCIIUppercaseOrNonASCII(trimmed) ? trimmed.lowercased() : trimmed
         case .phone:
             guard let phone = normalisePhone(trimmed) else { return nil }
             value = phone
@@ -46,7 +49,7 @@ public struct IdentifierNormaliser: Sendable {
 
     /// Whether a trimmed value is on the blocklist or consists only of zeros and separators.
     public func isJunk(_ trimmed: String) -> Bool {
-        if blocklist.contains(Self.foldedForBlocklist(trimmed)) { return true }
+        if trimmed.utf8.count <= longestBlocked, blocklist.contains(Self.foldedForBlocklist(trimmed)) { return true }
         var sawZero = false
         for byte in trimmed.utf8 {
             switch byte {
@@ -75,7 +78,17 @@ public struct IdentifierNormaliser: Sendable {
         return digitCount >= Self.minimumPhoneDigits ? result : nil
     }
 
+    static func hasASCIIUppercaseOrNonASCII(_ value: String) -> Bool {
+        value.utf8.contains { $0 >= 0x80 || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    }
+
+    /// Whitespace trimmed from both ends. Fast path: a value starting and ending with a visible
+    /// ASCII character (the usual case) is returned as it is, without looking at Unicode properties.
     static func trimmed(_ value: String) -> String {
+        let utf8 = value.utf8
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7f, last > 0x20, last < 0x7f {
+            return value
+        }
         let scalars = value.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
