@@ -126,23 +126,32 @@ public enum CertificateFactory {
                 SubjectKeyIdentifier(hash: certificateKey.publicKey)
                 names
             }
-            let certificate = try Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(),
-                publicKey: certificateKey.publicKey,
-                notValidBefore: notBefore,
-                notValidAfter: notAfter,
-                issuer: subject,
-                subject: subject,
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: extensions,
-                issuerPrivateKey: certificateKey
-            )
-            return PEMCredential(
-                certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
-                privateKeyPEM: key.pemRepresentation + "\n"
-            )
+            return try selfSigned(key: key, subject: subject, notBefore: notBefore, notAfter: notAfter, extensions: extensions)
         }
+    }
+
+    /// A certificate signed by its own key (its issuer is its subject), as PEM.
+    private static func selfSigned(
+        key: P256.Signing.PrivateKey, subject: DistinguishedName, notBefore: Date, notAfter: Date,
+        extensions: Certificate.Extensions
+    ) throws -> PEMCredential {
+        let certificateKey = Certificate.PrivateKey(key)
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: certificateKey.publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
+            issuer: subject,
+            subject: subject,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: extensions,
+            issuerPrivateKey: certificateKey
+        )
+        return PEMCredential(
+            certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
+            privateKeyPEM: key.pemRepresentation + "\n"
+        )
     }
 
     /// A CA that can issue server and client certificates.
@@ -163,22 +172,7 @@ public enum CertificateFactory {
                 Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
                 SubjectKeyIdentifier(hash: certificateKey.publicKey)
             }
-            let certificate = try Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(),
-                publicKey: certificateKey.publicKey,
-                notValidBefore: notBefore,
-                notValidAfter: notAfter,
-                issuer: subject,
-                subject: subject,
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: extensions,
-                issuerPrivateKey: certificateKey
-            )
-            return PEMCredential(
-                certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
-                privateKeyPEM: key.pemRepresentation + "\n"
-            )
+            return try selfSigned(key: key, subject: subject, notBefore: notBefore, notAfter: notAfter, extensions: extensions)
         }
     }
 
