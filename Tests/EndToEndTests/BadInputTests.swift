@@ -3,6 +3,7 @@ import JourneyCore
 import JourneyStorage
 import NIOCore
 import NIOPosix
+import AsyncHTTPClient
 import Testing
 
 /// Every kind of bad input gets a precise answer, loses no accepted data and leaves the daemon serving.
@@ -154,6 +155,34 @@ enum RawTCP {
             var received: [UInt8] = []
             for try await chunk in inbound { received += Array(buffer: chunk) }
             return received
+        }
+    }
+}
+
+/// Overload is answered with 503 and Retry-After, never by a growing queue.
+@Suite struct OverloadTests {
+    @Test func requestsPastTheInProgressLimitGet503WithRetryAfter() async throws {
+        try await withDaemon("overload", limits: "  max_pending_requests: 1\n") { daemon, client async throws in
+            let body = Array(Events.batch([Events.track("Slow", userId: "slow-sender")]).utf8)
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            var slow = HTTPClientRequest(url: "https://\(daemon.httpAddress)/v1/batch")
+            slow.method = .POST
+            slow.headers.add(name: "Authorization", value: "Basic " + Data("\(DaemonProcess.writeKey):".utf8).base64EncodedString())
+            slow.body = .stream(stream, length: .known(Int64(body.count)))
+            // A sender that starts a request and stalls mid-body holds the only place.
+            continuation.yield(ByteBuffer(bytes: body.prefix(10)))
+            async let slowReply = client.client.execute(slow, timeout: .seconds(30))
+            try await Task.sleep(for: .milliseconds(500))
+
+            let refused = try await client.post("/v1/batch", Events.batch([Events.track("Fast", userId: "fast-sender")]))
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(refused.headers.first(name: "Retry-After") == "2")
+            #expect(refused.text.contains("limit of 1 requests in progress"))
+
+            continuation.yield(ByteBuffer(bytes: body.dropFirst(10)))
+            continuation.finish()
+            #expect(try await slowReply.status.code == 200)
+            #expect(try await client.post("/v1/batch", Events.batch([Events.track("Later", userId: "fast-sender")])).status == 200)
         }
     }
 }

@@ -262,6 +262,7 @@ public enum ConfigurationLoader {
         limits.lineBytes = try section.byteSize("line_bytes", range: 256...(16 << 20)) ?? limits.lineBytes
         limits.maxConnections = try section.int("max_connections", range: 1...1_000_000) ?? limits.maxConnections
         limits.idleTimeout = try section.duration("idle_timeout") ?? limits.idleTimeout
+        limits.maxPendingRequests = try section.int("max_pending_requests", range: 1...1_000_000) ?? limits.maxPendingRequests
         guard limits.eventBytes <= limits.batchBytes else {
             throw .invalidValue(key: section.keyPath("event_bytes"), message: "must not exceed limits.batch_bytes")
         }

@@ -62,6 +62,9 @@ public struct JourneydConfiguration: Sendable {
         public var lineBytes = 32 * 1024
         public var maxConnections = 10_000
         public var idleTimeout: Duration = .seconds(60)
+        /// Tracking requests being processed at once; past it, new ones get 503 with Retry-After
+        /// instead of queueing (bounds memory under overload).
+        public var maxPendingRequests = 256
     }
 
     public struct Logging: Sendable, Equatable {

@@ -14,6 +14,7 @@ struct TrackingAPIController: Sendable {
     let normaliser: EventNormaliser
     let engine: IngestEngine
     let deadLetters: DeadLetterLog
+    let admission: AdmissionGate
     let logger: Logger
 
     init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, logger: Logger) {
@@ -24,6 +25,7 @@ struct TrackingAPIController: Sendable {
                 customIdentifiers: configuration.customIdentifiers, phaseRules: configuration.phaseRules))
         self.engine = engine
         self.deadLetters = deadLetters
+        self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
         self.logger = logger
     }
 
@@ -42,6 +44,12 @@ struct TrackingAPIController: Sendable {
 
     /// - Parameter call: the single call's type, or nil for `/v1/batch`.
     func handle(_ request: Request, call: EventType?) async -> Response {
+        guard admission.tryEnter() else {
+            return IngestResponse.refused(
+                .serviceUnavailable, "journeyd is at its limit of \(admission.limit) requests in progress; retry shortly",
+                headers: [.retryAfter: IngestResponse.retryAfterSeconds])
+        }
+        defer { admission.leave() }
         do {
             return try await accept(request, call: call)
         } catch {
