@@ -536,7 +536,7 @@ struct ConfigurationLoaderTests {
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LIMITS__EVENT_BYTES": "huge"])).key == "limits.event_bytes")
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LISTENERS__HTTP__ADDRESS": "nowhere"])).key == "listeners.http.address")
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LIMITS__EVENT_BITES": "1KiB"])) == .unknownKey(
-            "limits.event_bites", allowed: ["batch_bytes", "batch_events", "event_bytes", "idle_timeout", "line_bytes", "max_connections"]))
+            "limits.event_bites", allowed: ["batch_bytes", "batch_events", "event_bytes", "idle_timeout", "line_bytes", "max_connections", "max_pending_requests"]))
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_STATE_DIR": ""])).key == "state_dir")
         // Names with an empty path segment are not overrides at all.
         _ = try fixture.load(ConfigText.minimal, environment: ["JOURNEYD_LIMITS____EVENT_BYTES": "x", "JOURNEYD_": "x", "JOURNEYD___X": "y"])
