@@ -134,6 +134,28 @@ import Testing
         await skipping.stop()
     }
 
+    @Test func aWALThatNoLongerReachesTheSnapshotRefusesToStart() async throws {
+        let daemon = try await DaemonProcess.start(label: "gap")
+        let client = try TrackingClient(daemon: daemon)
+        #expect(try await client.post("/v1/batch", Events.batch((0..<5).map { Events.track("A", userId: "g", messageId: "g-\($0)") })).status == 200)
+        try await client.shutdown()
+        daemon.kill()
+        // The snapshots are gone and the WAL's first segment starts after position 0: history is missing.
+        try? FileManager.default.removeItem(atPath: daemon.stateDirectory + "/snapshots")
+        let wal = daemon.stateDirectory + "/wal"
+        try FileManager.default.moveItem(atPath: wal + "/" + WALFormat.segmentName(base: 0), toPath: wal + "/" + WALFormat.segmentName(base: 4096))
+        do {
+            let started = try await daemon.restart()
+            await started.stop(keepFiles: true)
+            Issue.record("journeyd started although the WAL does not reach back to its state")
+        } catch let error as DaemonProcess.DaemonError {
+            guard case .exited(let status, let log) = error else { throw error }
+            #expect(status != 0)
+            #expect(log.contains("ends at WAL position 0 but the WAL starts at 4096"), "\(log)")
+        }
+        await daemon.stop()
+    }
+
     @Test func aCleanRestartGivesTheSameSnapshotContent() async throws {
         let daemon = try await DaemonProcess.start(label: "clean")
         let client = try TrackingClient(daemon: daemon)

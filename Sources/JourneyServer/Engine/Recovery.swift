@@ -36,6 +36,10 @@ enum Recovery {
             }
         }
         let walDirectory = configuration.stateDirectory + "/wal"
+        if let first = try WALReader.segments(in: walDirectory).first, first.base > position {
+            // The WAL no longer reaches back to the state we could load: events in between are gone.
+            throw RecoveryError.walGap(snapshot: loaded, position: position, walStart: first.base)
+        }
         var replayed = 0
         let scan = try WALReader.replay(directory: walDirectory, after: position, skipCorrupt: skipCorruptWAL, logger: logger) { record in
             switch record.type {
@@ -61,5 +65,19 @@ enum Recovery {
                 "profiles": "\(stitcher.profileCount)", "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
             ])
         return Result(stitcher: stitcher, wal: wal, snapshot: loaded, walPosition: scan.endLSN, replayed: replayed)
+    }
+}
+
+/// Recovery cannot rebuild a state that is known to be complete.
+enum RecoveryError: Error, CustomStringConvertible {
+    case walGap(snapshot: String?, position: UInt64, walStart: UInt64)
+
+    var description: String {
+        switch self {
+        case .walGap(let snapshot, let position, let walStart):
+            let from = snapshot.map { "snapshot \($0)" } ?? "an empty state (no usable snapshot)"
+            return "cannot recover: \(from) ends at WAL position \(position) but the WAL starts at \(walStart); "
+                + "restore the snapshot directory or the missing WAL segments (see docs/DURABILITY.md)"
+        }
     }
 }
