@@ -14,6 +14,10 @@ struct GeneratedBatch {
 }
 
 extension CorpusGenerator {
+    /// A batch as a client flushing its queue sends it: every event carries the same send time
+    /// (`sentAt`, in its own device's clock), taken after the last event was ready, so the
+    /// daemon's clock-skew correction (`receivedAt − (sentAt − timestamp)`) recovers each event's
+    /// true time and late (offline) events keep their earlier time.
     mutating func batch(events count: Int) -> GeneratedBatch {
         var writer = ByteJSON(capacity: count * 1_200 + 128)
         var offsets: [Int] = []
@@ -22,7 +26,9 @@ extension CorpusGenerator {
         offsets.reserveCapacity(count)
         mobile.reserveCapacity(count)
         sizes.reserveCapacity(count)
-        var latestSent = Int64.min
+        var latestReady = Int64.min
+        var patches: [(offset: Int, skew: Int64)] = []
+        patches.reserveCapacity(count)
         writer.beginObject()
         writer.beginArray("batch")
         for index in 0..<count {
@@ -31,14 +37,21 @@ extension CorpusGenerator {
             offsets.append(info.messageIDOffset)
             mobile.append(info.mobile)
             sizes.append(writer.count - start)
-            latestSent = max(latestSent, info.sentAt)
+            latestReady = max(latestReady, info.readyAt)
+            patches.append((info.sentAtOffset, info.skew))
         }
+        let sentAt = latestReady + Int64(flushDelay())
         writer.endArray()
-        writer.timestamp("sentAt", Timestamp(millisecondsSinceEpoch: latestSent))
+        writer.timestamp("sentAt", Timestamp(millisecondsSinceEpoch: sentAt))
         writer.endObject()
+        for patch in patches {
+            let text = Timestamp(millisecondsSinceEpoch: sentAt + patch.skew).rfc3339Bytes
+            precondition(text.count == 24, "sentAt must keep its width")
+            writer.bytes.replaceSubrange(patch.offset..<patch.offset + 24, with: text)
+        }
         return GeneratedBatch(
             body: writer.bytes, messageIDOffsets: offsets, mobile: mobile, eventBytes: sizes,
-            receivedAt: Timestamp(millisecondsSinceEpoch: latestSent + 150))
+            receivedAt: Timestamp(millisecondsSinceEpoch: sentAt + 150))
     }
 }
 

@@ -111,11 +111,16 @@ struct ByteJSON {
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
 
-    mutating func timestamp(_ key: StaticString, _ value: Timestamp) {
+    /// Returns the offset of the timestamp's first byte (it is always 24 bytes, `…T…:…:….mmmZ`,
+    /// for years 1000–9999, so it can be overwritten in place).
+    @discardableResult
+    mutating func timestamp(_ key: StaticString, _ value: Timestamp) -> Int {
         self.key(key)
         bytes.append(UInt8(ascii: "\""))
+        let offset = bytes.count
         bytes.append(contentsOf: value.rfc3339Bytes)
         bytes.append(UInt8(ascii: "\""))
+        return offset
     }
 
     /// A string member holding `prefix` then a random version-4 UUID (lower- or upper-case hex).

@@ -15,8 +15,14 @@ struct CorpusGenerator {
         /// Offset (in the writer's bytes) of 8 hex digits inside the message id that may be
         /// overwritten to make the id unique.
         var messageIDOffset: Int
-        /// When the client sent it (ms since epoch, client clock).
+        /// When the client sent it (ms since epoch, client clock), for an event sent on its own.
         var sentAt: Int64
+        /// Offset of the `sentAt` timestamp's 24 bytes, so a batch can set one send time for all.
+        var sentAtOffset: Int
+        /// The device's clock error (ms), which its `sentAt` carries as well.
+        var skew: Int64
+        /// True time from which the event can be sent (a late event: when its device came online).
+        var readyAt: Int64
     }
 
     private enum Page {
@@ -135,6 +141,11 @@ struct CorpusGenerator {
         if rng.chance(0.03) { steps.append(.track("Help Article Viewed")) }
     }
 
+    /// How long a client waits before flushing its queue (ms).
+    mutating func flushDelay() -> Int {
+        rng.int(in: 50...2_000)
+    }
+
     // MARK: events
 
     /// Writes the next event of the stream as the next element of `writer`'s open array
@@ -197,7 +208,7 @@ struct CorpusGenerator {
             if name == "Product Detail" { writer.string("product_id", products[product].id) }
             writer.endObject()
         }
-        writer.timestamp("sentAt", Timestamp(millisecondsSinceEpoch: sentAt))
+        let sentAtOffset = writer.timestamp("sentAt", Timestamp(millisecondsSinceEpoch: sentAt))
         switch step {
         case .track: writer.string("type", "track")
         case .page: writer.string("type", "page")
@@ -214,7 +225,8 @@ struct CorpusGenerator {
             }
         }
         writer.endObject()
-        return EventInfo(mobile: mobile, messageIDOffset: offset, sentAt: sentAt)
+        return EventInfo(
+            mobile: mobile, messageIDOffset: offset, sentAt: sentAt, sentAtOffset: sentAtOffset, skew: skew, readyAt: sessionTime)
     }
 
     private mutating func writeContext(_ writer: inout ByteJSON, step: Step) {

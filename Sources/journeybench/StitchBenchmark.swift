@@ -18,6 +18,8 @@ enum StitchBenchmark {
         var profiles: Int
         var identifiers: Int
         var counters: Stitcher.Counters
+        /// Profile id changes because a touchpoint earlier than the profile's first arrived late.
+        var idChanges: Int
         var applySeconds: Double
         var residentBefore: Int
         var residentAfter: Int
@@ -96,7 +98,8 @@ enum StitchBenchmark {
         let result = Result(
             customers: customers, events: applied, stored: stored, duplicates: duplicates, rejected: normaliser.rejected,
             touchpoints: stitcher.touchpointCount, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
-            counters: stitcher.counters, applySeconds: Double(nanoseconds) / 1e9, residentBefore: before, residentAfter: after,
+            counters: stitcher.counters, idChanges: stitcher.merges.count(where: { $0.reason == .earlierTouchpoint }),
+            applySeconds: Double(nanoseconds) / 1e9, residentBefore: before, residentAfter: after,
             propertiesBytes: propertiesBytes, traitBytes: traitBytes, foreignCores: meter.foreignCores)
         withExtendedLifetime(stitcher) {}
         return result

@@ -38,10 +38,6 @@ public struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection, 
         chunks[chunks.count - 1].append(element)
         count += 1
     }
-
-    public mutating func append(contentsOf elements: some Sequence<Element>) {
-        for element in elements { append(element) }
-    }
 }
 
 extension ChunkedArray: Equatable where Element: Equatable {

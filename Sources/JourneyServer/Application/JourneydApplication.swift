@@ -86,6 +86,11 @@ public struct JourneydApplication: Sendable {
                 logger: logger))
         logger.info(
             "starting", metadata: ["state_dir": "\(configuration.stateDirectory)", "sources": "\(configuration.sources.count)"])
+        if !configuration.listeners.admin.isLoopback && !configuration.listeners.adminTLS {
+            logger.warning(
+                "admin listener is reachable off this host without TLS: the bearer token and customer data travel in clear; set listeners.admin.tls: true",
+                metadata: ["address": "\(configuration.listeners.admin)"])
+        }
         try await group.run()
         logger.info("stopped")
     }
