@@ -8,7 +8,7 @@ struct JourneyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journeybench",
         abstract: "Measures journeyd: parse+normalise, stitcher insert rate, memory per touchpoint, end-to-end HTTPS.",
-        discussion: "Build with: swift build -c release --product journeybench --product journeyd. Details: docs/BENCHMARKS.md.")
+        discussion: "Build both into one directory: swift build -c release --product journeyd, then the same with --product journeybench. Details: docs/BENCHMARKS.md.")
 
     enum Part: String, CaseIterable, ExpressibleByArgument {
         case parse, stitch, memory, http
@@ -17,7 +17,7 @@ struct JourneyBench: AsyncParsableCommand {
         case httpGzip = "http-gzip"
     }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip, wal, snapshot. Default: all but snapshot.")
     var only: [String] = []
 
     @Option(name: .long, help: "PRNG seed for every generated corpus.")
@@ -193,11 +193,13 @@ struct JourneyBench: AsyncParsableCommand {
                 if let gzipPool {
                     options.gzipPool = gzipPool
                 } else if let requests {
-                    options.gzipPool = requests + connections * 3
+                    // The warm-up takes 3 per connection, and each worker draws one number past
+                    // the end of the warm-up.
+                    options.gzipPool = requests + connections * 4
                 } else {
                     // Enough distinct bodies for the run at 1.5× the plain rate (or a guess).
                     let rate = plainRate ?? 500
-                    options.gzipPool = min(40_000, Int(rate * 1.5 * seconds) + connections * 3)
+                    options.gzipPool = min(40_000, Int(rate * 1.5 * seconds) + connections * 4)
                 }
                 let pool = await HTTPBenchmark.makePool(options, log: log)
                 let result = try await HTTPBenchmark.run(options, pool: pool, log: log)
