@@ -209,8 +209,8 @@ public struct Stitcher: Sendable {
         forwarding[loser] = survivor
         merges.append(MergeRecord(from: loser, into: survivor, at: event.timestamp, messageID: event.messageID, reason: reason))
         counters.merges += 1
+        enforceCap(&record)
         profiles[Int(base)] = record
-        enforceCap(base)
         return base
     }
 
@@ -235,19 +235,20 @@ public struct Stitcher: Sendable {
             record.id = newID
             slotByProfileID[newID] = slot
         }
+        enforceCap(&record)
         profiles[Int(slot)] = record
-        enforceCap(slot)
     }
 
     /// Drops the oldest touchpoints past the per-profile cap; they stop counting as stored duplicates.
-    private mutating func enforceCap(_ slot: Int32) {
-        let excess = profiles[Int(slot)]!.touchpoints.count - maxTouchpointsPerProfile
+    /// Works on a record the caller holds (taken out of `profiles`), so nothing is copied.
+    private mutating func enforceCap(_ record: inout ProfileRecord) {
+        let excess = record.touchpoints.count - maxTouchpointsPerProfile
         guard excess > 0 else { return }
-        for dropped in profiles[Int(slot)]!.touchpoints.prefix(excess) {
+        for dropped in record.touchpoints.prefix(excess) {
             storedMessages.remove(MessageKey(sourceIndex: dropped.sourceIndex, messageID: dropped.messageID))
         }
-        profiles[Int(slot)]!.touchpoints.removeFirst(excess)
-        profiles[Int(slot)]!.droppedTouchpoints += excess
+        record.touchpoints.removeFirst(excess)
+        record.droppedTouchpoints += excess
         counters.touchpointsDroppedOverCap += excess
     }
 

@@ -39,7 +39,7 @@ import Testing
         let client = try TrackingClient(daemon: daemon, version: .http2)
         let acknowledged = MessageLedger()
         let sent = MessageLedger()
-        let killAfter = Duration.milliseconds(Int64.random(in: 400...1200))
+        let killAfter = Duration.milliseconds(Int64.random(in: 100...800))
         // Four senders post 50-event batches until the daemon dies under them.
         await withTaskGroup(of: Void.self) { group in
             for sender in 0..<4 {
@@ -54,6 +54,12 @@ import Testing
                         if reply.status == 200 { acknowledged.add(ids) }
                     }
                 }
+            }
+            // Kill at a random moment once acknowledgements flow (a loaded machine may need a
+            // while for the first TLS handshakes).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while acknowledged.ids.isEmpty, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
             }
             try? await Task.sleep(for: killAfter)
             daemon.kill()
