@@ -3,27 +3,8 @@ import Testing
 
 /// `journeyd --check-config`: 0 for a usable file, 78 naming the bad key otherwise.
 @Suite struct CheckConfigTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func journeyd(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.journeydBinary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOURNEYD_") }.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func journeyd(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+        try CommandRun.run(TestEnvironment.journeydBinary, arguments, environment: environment)
     }
 
     /// A temp dir with certificates, a token file and a key file, plus a valid config using them.

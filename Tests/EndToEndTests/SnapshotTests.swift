@@ -25,29 +25,8 @@ import Testing
         #"{"type":"track","event":"Signed In","userId":"bob","anonymousId":"dev-b","messageId":"s-09","timestamp":"2024-05-01T13:30:00Z"}"#,
     ]
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    static func journeyctl(_ arguments: String...) throws -> Run {
-        try run(TestEnvironment.builtProduct("journeyctl"), arguments)
+    static func journeyctl(_ arguments: String...) throws -> CommandRun {
+        try CommandRun.run(TestEnvironment.builtProduct("journeyctl"), arguments)
     }
 
     static func mode(_ path: String) throws -> Int {
@@ -147,7 +126,7 @@ import Testing
     }
 
     /// Runs the DESIGN.md query and a few counts with DuckDB's Python package; prints JSON.
-    static func duckDB(_ directory: String) throws -> Run {
+    static func duckDB(_ directory: String) throws -> CommandRun {
         let script = """
             import duckdb, json, sys
             d = sys.argv[1]
@@ -171,6 +150,6 @@ import Testing
             }
             print(json.dumps(out))
             """
-        return try run("/usr/bin/env", ["python3", "-c", script, directory])
+        return try CommandRun.run("/usr/bin/env", ["python3", "-c", script, directory])
     }
 }
