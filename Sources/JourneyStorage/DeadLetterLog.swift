@@ -71,7 +71,7 @@ public actor DeadLetterLog {
             try handle!.seekToEnd()
             try handle!.write(contentsOf: line)
         } catch {
-            throw .writeFailed(path: "\(directory)/\(date).jsonl", reason: StorageFiles.describe(error))
+            throw .writeFailed(path: "\(directory)/\(date).jsonl", reason: systemErrorDescription(error))
         }
     }
 }

@@ -8,7 +8,7 @@ enum StorageFiles {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         } catch {
-            throw .cannotCreateDirectory(path: path, reason: describe(error))
+            throw .cannotCreateDirectory(path: path, reason: systemErrorDescription(error))
         }
         _ = chmod(path, 0o750)
     }
@@ -29,16 +29,19 @@ enum StorageFiles {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(nsError.code)))
-        }
-        return nsError.localizedDescription
+}
+
+/// The operating system's words for a file error from Foundation ("No such file or directory",
+/// "Permission denied"), for messages an operator can act on.
+public func systemErrorDescription(_ error: any Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+        return String(cString: strerror(Int32(underlying.code)))
     }
+    if nsError.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(nsError.code)))
+    }
+    return nsError.localizedDescription
 }
 
 /// A storage operation that failed, naming the file and the system's reason.

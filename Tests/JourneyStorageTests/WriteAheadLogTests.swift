@@ -35,6 +35,15 @@ import Testing
         return try wal.append(batch)
     }
 
+    /// A log holding records 0–9, synced and closed; returns its end and its one segment file.
+    static func tenRecordsWritten(in directory: String) async throws -> (position: UInt64, file: String) {
+        let (wal, _) = try open(directory)
+        let position = try append(wal, 0..<10)
+        try await wal.waitDurable(position)
+        await wal.close()
+        return (position, directory + "/" + WALFormat.segmentName(base: 0))
+    }
+
     @Test(arguments: [WriteAheadLog.Durability.fsync, .interval(.milliseconds(10)), .none])
     func appendedRecordsComeBackInOrderAfterReopen(durability: WriteAheadLog.Durability) async throws {
         let directory = Self.directory()
@@ -112,11 +121,7 @@ import Testing
     @Test func aTornTailIsCutAtTheLastGoodRecord() async throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (wal, _) = try Self.open(directory)
-        let position = try Self.append(wal, 0..<10)
-        try await wal.waitDurable(position)
-        await wal.close()
-        let file = directory + "/" + WALFormat.segmentName(base: 0)
+        let (position, file) = try await Self.tenRecordsWritten(in: directory)
         let intact = try Data(contentsOf: URL(fileURLWithPath: file))
         for cut in [1, 5, 9, 30] {
             // A crash in the middle of writing record 11: only part of it reached the disk.
@@ -143,11 +148,7 @@ import Testing
     @Test func corruptionInTheMiddleStopsUnlessSkipped() async throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (wal, _) = try Self.open(directory)
-        let position = try Self.append(wal, 0..<10)
-        try await wal.waitDurable(position)
-        await wal.close()
-        let file = directory + "/" + WALFormat.segmentName(base: 0)
+        let (_, file) = try await Self.tenRecordsWritten(in: directory)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         // Flip one payload byte of the third record.
         let recordSize = (bytes.count - WALFormat.headerSize) / 10

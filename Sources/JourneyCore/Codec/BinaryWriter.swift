@@ -60,8 +60,4 @@ public struct BinaryWriter {
             u8(0)
         }
     }
-
-    public mutating func raw(_ value: some Collection<UInt8>) {
-        bytes.append(contentsOf: value)
-    }
 }

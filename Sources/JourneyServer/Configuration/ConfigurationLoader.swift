@@ -1,5 +1,6 @@
 import Foundation
 import JourneyCore
+import JourneyStorage
 
 /// Builds a `JourneydConfiguration` from the YAML file plus `JOURNEYD_*` environment overrides,
 /// refusing unknown keys and bad values with the key's path. Stateless; call from anywhere.
@@ -17,7 +18,7 @@ public enum ConfigurationLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw .unreadableFile(path: path, reason: describe(error))
+            throw .unreadableFile(path: path, reason: systemErrorDescription(error))
         }
         var tree = try ConfigTree.parse(yaml: text)
         applyOverrides(from: environment, to: &tree)
@@ -278,7 +279,7 @@ public enum ConfigurationLoader {
         } catch let error as ConfigurationError {
             throw error
         } catch {
-            throw .invalidValue(key: key, message: "cannot read \(path): \(describe(error))")
+            throw .invalidValue(key: key, message: "cannot read \(path): \(systemErrorDescription(error))")
         }
     }
 
@@ -287,14 +288,6 @@ public enum ConfigurationLoader {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, let text = String(validatingCString: strerror(Int32(underlying.code))) {
-            return text
-        }
-        return nsError.localizedDescription
     }
 }
 

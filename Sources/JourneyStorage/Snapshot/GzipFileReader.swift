@@ -39,7 +39,7 @@ final class GzipFileReader {
                 do {
                     data = try handle.read(upToCount: 1 << 20)
                 } catch {
-                    throw .readFailed(path: path, reason: StorageFiles.describe(error))
+                    throw .readFailed(path: path, reason: systemErrorDescription(error))
                 }
                 guard let data, !data.isEmpty else {
                     throw .readFailed(path: path, reason: "gzip data ends early (truncated file)")
@@ -86,7 +86,7 @@ final class GzipFileReader {
             do {
                 data = try handle.read(upToCount: 1 << 20)
             } catch {
-                throw .readFailed(path: path, reason: StorageFiles.describe(error))
+                throw .readFailed(path: path, reason: systemErrorDescription(error))
             }
             guard let data, !data.isEmpty else { return trailing }
             rawBytesObserver?(data)

@@ -249,7 +249,7 @@ public enum SnapshotVerifier {
             do {
                 entries = try FileManager.default.contentsOfDirectory(atPath: directory)
             } catch {
-                throw SnapshotProblem("cannot list \(directory): \(StorageFiles.describe(error))")
+                throw SnapshotProblem("cannot list \(directory): \(systemErrorDescription(error))")
             }
             let listed = Set(manifest.files.map(\.name) + [SnapshotStore.manifestFile])
             for entry in entries.sorted() where !listed.contains(entry) {
@@ -297,7 +297,7 @@ public enum SnapshotVerifier {
                 do {
                     chunk = try handle.read(upToCount: 1 << 20)
                 } catch {
-                    throw SnapshotProblem(file: file.name, "cannot be read: \(StorageFiles.describe(error))")
+                    throw SnapshotProblem(file: file.name, "cannot be read: \(systemErrorDescription(error))")
                 }
                 guard let chunk, !chunk.isEmpty else { break }
                 hasher.update(data: chunk)
