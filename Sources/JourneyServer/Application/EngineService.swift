@@ -10,10 +10,13 @@ struct EngineService: Service {
     let configuration: JourneydConfiguration
     let skipCorruptWAL: Bool
     let startup: StartupProgress
+    /// Set once recovery is done; the tracking API refuses events with 503 until then.
+    let recovered: Readiness
     let logger: Logger
 
     func run() async throws {
         try await engine.recover(configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger)
+        recovered.set(true)
         startup.report("recovery", detail: "done", logger: logger)
         try? await gracefulShutdown()
         await engine.close()

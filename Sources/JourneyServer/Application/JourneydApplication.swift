@@ -35,6 +35,7 @@ public struct JourneydApplication: Sendable {
             engine: engine, stateDirectory: configuration.stateDirectory, keep: configuration.snapshots.keep, logger: Logger(label: "snapshot"))
         let deadLetters = DeadLetterLog(stateDirectory: configuration.stateDirectory)
         let readiness = Readiness()
+        let recovered = Readiness()
         let onReady = self.onReady
         let startup = StartupProgress(expected: ["http", "admin", "recovery"]) { details in
             readiness.set(true)
@@ -44,7 +45,7 @@ public struct JourneydApplication: Sendable {
 
         let trackingRouter = Router(context: BasicRequestContext.self)
         TrackingAPIController(
-            configuration: configuration, engine: engine, deadLetters: deadLetters, logger: Logger(label: "http")
+            configuration: configuration, engine: engine, deadLetters: deadLetters, recovered: recovered, logger: Logger(label: "http")
         ).addRoutes(to: trackingRouter)
         let idle = configuration.limits.idleTimeout
         let tracking = Application(
@@ -73,7 +74,8 @@ public struct JourneydApplication: Sendable {
         // listener drains, then the final snapshot is taken, the admin API closes, and the WAL is
         // synced and closed last.
         let services: [any Service] = [
-            EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, logger: Logger(label: "engine")),
+            EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
+                logger: Logger(label: "engine")),
             admin,
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
             tracking,

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Whether the daemon is ready to serve: false until recovery and binding are done, false again
-/// once shutdown begins. Shared across tasks; an atomic flag.
+/// An on/off state shared across tasks as an atomic flag: whether the daemon is ready (false until
+/// recovery and binding are done, false again once shutdown begins), or whether recovery is done.
 public final class Readiness: Sendable {
     private let ready = Atomic<Bool>(false)
 

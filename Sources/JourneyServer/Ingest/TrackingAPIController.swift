@@ -15,9 +15,11 @@ struct TrackingAPIController: Sendable {
     let engine: IngestEngine
     let deadLetters: DeadLetterLog
     let admission: AdmissionGate
+    /// False while the engine recovers its state at start.
+    let recovered: Readiness
     let logger: Logger
 
-    init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, logger: Logger) {
+    init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, logger: Logger) {
         self.configuration = configuration
         self.normaliser = EventNormaliser(
             settings: .init(
@@ -26,6 +28,7 @@ struct TrackingAPIController: Sendable {
         self.engine = engine
         self.deadLetters = deadLetters
         self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
+        self.recovered = recovered
         self.logger = logger
     }
 
@@ -44,6 +47,11 @@ struct TrackingAPIController: Sendable {
 
     /// - Parameter call: the single call's type, or nil for `/v1/batch`.
     func handle(_ request: Request, call: EventType?) async -> Response {
+        guard recovered.isReady else {
+            return IngestResponse.refused(
+                .serviceUnavailable, IngestEngine.Unavailable.starting.description,
+                headers: [.retryAfter: IngestResponse.retryAfterSeconds])
+        }
         guard admission.tryEnter() else {
             return IngestResponse.refused(
                 .serviceUnavailable, "journeyd is at its limit of \(admission.limit) requests in progress; retry shortly",
