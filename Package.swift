@@ -28,6 +28,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "CSystemSupport"),
         .target(
             name: "JourneyCore",
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "JourneyStorage",
             dependencies: [
-                "JourneyCore", "CZlib", "CSystemSupport",
+                "JourneyCore", "CZlib", "CDeflate", "CZstd", "CSystemSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

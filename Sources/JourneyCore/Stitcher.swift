@@ -309,9 +309,7 @@ public struct Stitcher: Sendable {
     }
 
     func identifier(_ id: UInt32) -> Identifier { identifierList[Int(id)] }
-    func sourceName(_ index: UInt32) -> String { sources[index] }
     func channelName(_ index: UInt32) -> String { channels[index] }
-    func eventName(_ index: UInt32) -> String? { index == 0 ? nil : eventNames[index - 1] }
 }
 
 extension Optional {

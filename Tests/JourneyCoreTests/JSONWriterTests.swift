@@ -193,4 +193,19 @@ struct JSONWriterTests {
             #expect(matches(tree, doc.root), "\(w.string)")
         }
     }
+
+    @Test func timestampsAreWrittenAsTheirRFC3339Text() {
+        let instants: [Int64] = [0, 1, 999, 1_795_400_000_123, -1, -86_400_001, Int64.min, Int64.max, 253_402_300_799_999]
+        for millis in instants {
+            let t = Timestamp(millisecondsSinceEpoch: millis)
+            var w = JSONWriter()
+            w.beginArray()
+            w.timestamp(t)
+            w.string(t.description)
+            w.endArray()
+            #expect(w.string == "[\"\(t.description)\",\"\(t.description)\"]")
+            #expect(t.description.utf8.count == 24)
+        }
+        #expect(Timestamp(millisecondsSinceEpoch: 1_795_400_000_123).description == "2026-11-23T02:13:20.123Z")
+    }
 }

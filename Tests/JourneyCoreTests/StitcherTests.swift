@@ -266,7 +266,7 @@ struct StitcherTests {
         #expect(outcome == .stored(profileID: pid("m1", source: T.app)))
         #expect(stitcher.touchpointCount == 2 && stitcher.counters.duplicates == 0)
         // Equal time and message id: ordered by source name, "ios-app" < "website".
-        #expect(stitcher.record(for: pid("m1", source: T.app))?.touchpoints.map { stitcher.sourceName($0.sourceIndex) }
+        #expect(stitcher.record(for: pid("m1", source: T.app))?.touchpoints.map { stitcher.sources[$0.sourceIndex] }
             == ["ios-app", "website"])
         #expect(stitcher.resolve(profileID: pid("m1")) == pid("m1", source: T.app))
     }
@@ -498,7 +498,7 @@ enum Population {
         var profiles: [String: String] = [:]
         let encoder = ProfileEncoder(stitcher)
         for id in live {
-            partition[id] = stitcher.record(for: id)!.touchpoints.map { "\(stitcher.sourceName($0.sourceIndex))/\($0.messageID)" }
+            partition[id] = stitcher.record(for: id)!.touchpoints.map { "\(stitcher.sources[$0.sourceIndex])/\($0.messageID)" }
             let json = encoder.profileJSON(id: id, journey: (after: 0, limit: 1_000_000))!
             let document = try! JSONDocument(bytes: json)
             profiles[id] = document.root.members.filter { $0.key != "merged_from" }

@@ -212,7 +212,7 @@ import Testing
 
     // MARK: damage
 
-    @Test(arguments: ["profiles.jsonl.gz", "touchpoints.jsonl.gz", "merges.jsonl.gz", "journeyd-state.bin.gz"])
+    @Test(arguments: ["profiles.jsonl.gz", "touchpoints.jsonl.gz", "merges.jsonl.gz", "journeyd-state.bin.zst"])
     func aFlippedByteIsNamed(file: String) async throws {
         let (state, snapshot, _) = try await Self.writeSnapshot()
         defer { try? FileManager.default.removeItem(atPath: state) }

@@ -26,6 +26,13 @@ public struct ShardedDictionary<Key: Hashable, Value> {
         }
     }
 
+    /// Makes room for `total` entries in all, spread over the shards, so that filling the
+    /// dictionary (e.g. at recovery) does not rehash as it grows.
+    public mutating func reserveCapacity(_ total: Int) {
+        let perShard = ShardedCapacity.perShard(total, shards: shards.count)
+        for index in shards.indices { shards[index].reserveCapacity(perShard) }
+    }
+
     /// Every entry, shard by shard.
     public var entries: FlattenSequence<[[Key: Value]]> { shards.joined() }
 }
@@ -42,6 +49,12 @@ public struct ShardedSet<Element: Hashable> {
     @inline(__always)
     private static func shard(of element: Element) -> Int {
         Int(truncatingIfNeeded: UInt(bitPattern: element.hashValue) >> (UInt.bitWidth - ShardedDictionary<Element, Void>.shardBits))
+    }
+
+    /// See `ShardedDictionary.reserveCapacity(_:)`.
+    public mutating func reserveCapacity(_ total: Int) {
+        let perShard = ShardedCapacity.perShard(total, shards: shards.count)
+        for index in shards.indices { shards[index].reserveCapacity(perShard) }
     }
 
     public func contains(_ element: Element) -> Bool {
@@ -64,3 +77,12 @@ public struct ShardedSet<Element: Hashable> {
 }
 
 extension ShardedSet: Sendable where Element: Sendable {}
+
+enum ShardedCapacity {
+    /// A shard's share of `total` entries with room for the uneven spread of hashes (a few
+    /// standard deviations above the mean).
+    static func perShard(_ total: Int, shards: Int) -> Int {
+        let mean = Double(max(total, 0)) / Double(shards)
+        return Int(mean + 4 * mean.squareRoot()) + 16
+    }
+}

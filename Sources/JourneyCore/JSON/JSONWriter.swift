@@ -99,6 +99,17 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes a timestamp as an RFC 3339 string value (`Timestamp.description`) without
+    /// allocating.
+    public mutating func timestamp(_ t: Timestamp) {
+        beginValue()
+        bytes.reserveCapacity(bytes.count + Timestamp.rfc3339Length + 2)
+        bytes.append(UInt8(ascii: "\""))
+        t.appendRFC3339(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     public mutating func int(_ v: Int) {
         int64(Int64(v))
     }

@@ -3,6 +3,8 @@
 struct NameTable {
     private var indexByName: [String: UInt32] = [:]
     private(set) var names: [String] = []
+    /// Each name as a JSON string literal (quoted and escaped), for writing snapshot rows.
+    private(set) var quotedNames: [[UInt8]] = []
     /// The last name interned: consecutive events mostly share their source and channel, and
     /// comparing two short strings is cheaper than hashing one.
     private var lastHit: (name: String, index: UInt32)?
@@ -13,6 +15,9 @@ struct NameTable {
         if let index = indexByName[name] { return index }
         let index = UInt32(names.count)
         names.append(name)
+        var quoted = JSONWriter(capacity: name.utf8.count + 2)
+        quoted.string(name)
+        quotedNames.append(quoted.bytes)
         indexByName[name] = index
         return index
     }

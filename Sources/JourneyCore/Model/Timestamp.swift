@@ -31,6 +31,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The RFC 3339 text as UTF-8 bytes (always 24 bytes: instants outside years 0000–9999 are
     /// clamped to `earliest` / `latest`, since the format cannot write them).
     public var rfc3339Bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(Self.rfc3339Length)
+        appendRFC3339(to: &out)
+        return out
+    }
+
+    static let rfc3339Length = 24
+
+    /// Appends the 24 bytes of `rfc3339Bytes` to `out` without allocating.
+    func appendRFC3339(to out: inout [UInt8]) {
         let millis = min(max(millisecondsSinceEpoch, Timestamp.earliest.millisecondsSinceEpoch), Timestamp.latest.millisecondsSinceEpoch)
         var days = millis / 86_400_000
         var msOfDay = millis % 86_400_000
@@ -39,33 +49,27 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = CivilCalendar.date(fromDaysSinceEpoch: days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func digits(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
-                rest %= divisor
-                divisor /= 10
-            }
+        func two(_ value: Int64) {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10))
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10))
         }
-        digits(year, 4)
+        two(year / 100)
+        two(year % 100)
         out.append(UInt8(ascii: "-"))
-        digits(month, 2)
+        two(month)
         out.append(UInt8(ascii: "-"))
-        digits(day, 2)
+        two(day)
         out.append(UInt8(ascii: "T"))
-        digits(msOfDay / 3_600_000, 2)
+        two(msOfDay / 3_600_000)
         out.append(UInt8(ascii: ":"))
-        digits(msOfDay / 60_000 % 60, 2)
+        two(msOfDay / 60_000 % 60)
         out.append(UInt8(ascii: ":"))
-        digits(msOfDay / 1000 % 60, 2)
+        two(msOfDay / 1000 % 60)
         out.append(UInt8(ascii: "."))
-        digits(msOfDay % 1000, 3)
+        let millisecond = msOfDay % 1000
+        out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100))
+        two(millisecond % 100)
         out.append(UInt8(ascii: "Z"))
-        return out
     }
 
     /// The UTC calendar date as `YYYY-MM-DD` (used to name daily files).

@@ -38,10 +38,11 @@ public struct ProfileEncoder {
 
     /// A profile's identifiers in priority order, then by value.
     func sortedIdentifiers(_ record: ProfileRecord) -> [Identifier] {
-        record.identifierIDs.map { stitcher.identifier($0) }.sorted { lhs, rhs in
-            let (left, right) = (stitcher.policy.rank(of: lhs.type), stitcher.policy.rank(of: rhs.type))
-            return left != right ? left < right : lhs.value < rhs.value
-        }
+        let identifiers = record.identifierIDs.map { stitcher.identifier($0) }
+        guard identifiers.count > 1 else { return identifiers }
+        return identifiers.map { (rank: stitcher.policy.rank(of: $0.type), identifier: $0) }
+            .sorted { $0.rank != $1.rank ? $0.rank < $1.rank : $0.identifier.value < $1.identifier.value }
+            .map(\.identifier)
     }
 
     func writeSummary(_ record: ProfileRecord, into writer: inout JSONWriter) {
@@ -60,15 +61,15 @@ public struct ProfileEncoder {
         writer.endArray()
         writer.key("traits")
         writer.beginObject()
-        for key in record.traits.keys.sorted() {
+        for (key, trait) in record.traits.sorted(by: { $0.key < $1.key }) {
             writer.key(key)
-            writer.raw(record.traits[key]!.json)
+            writer.raw(trait.json)
         }
         writer.endObject()
         writer.key("first_seen")
-        writer.string(Timestamp(millisecondsSinceEpoch: record.firstSeen).description)
+        writer.timestamp(Timestamp(millisecondsSinceEpoch: record.firstSeen))
         writer.key("last_seen")
-        writer.string(Timestamp(millisecondsSinceEpoch: record.lastSeen).description)
+        writer.timestamp(Timestamp(millisecondsSinceEpoch: record.lastSeen))
         writer.key("touchpoints")
         writer.int(record.touchpoints.count)
         writer.key("channels")
@@ -82,7 +83,7 @@ public struct ProfileEncoder {
         for phase in Phase.allCases {
             guard let first = record.phaseFirstReached[phase] else { continue }
             writer.key(phase.rawValue)
-            writer.string(Timestamp(millisecondsSinceEpoch: first).description)
+            writer.timestamp(Timestamp(millisecondsSinceEpoch: first))
         }
         writer.endObject()
         writer.key("stage")
@@ -102,19 +103,19 @@ public struct ProfileEncoder {
         writer.key("seq")
         writer.int(seq)
         writer.key("ts")
-        writer.string(Timestamp(millisecondsSinceEpoch: touchpoint.timestamp).description)
+        writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.timestamp))
         writer.key("received_at")
-        writer.string(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt).description)
+        writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt))
         writer.key("message_id")
         writer.string(touchpoint.messageID)
         writer.key("source")
-        writer.string(stitcher.sourceName(touchpoint.sourceIndex))
+        writer.raw(stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)])
         writer.key("channel")
-        writer.string(stitcher.channelName(touchpoint.channelIndex))
+        writer.raw(stitcher.channels.quotedNames[Int(touchpoint.channelIndex)])
         writer.key("type")
         writer.string(touchpoint.type.rawValue)
         writer.key("event")
-        if let name = stitcher.eventName(touchpoint.nameIndex) { writer.string(name) } else { writer.null() }
+        if touchpoint.nameIndex > 0 { writer.raw(stitcher.eventNames.quotedNames[Int(touchpoint.nameIndex) - 1]) } else { writer.null() }
         writer.key("phase")
         if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
         writer.key("properties")

@@ -28,16 +28,52 @@ public struct SnapshotRows: Sendable {
         }
     }
 
-    public func forEachTouchpoint(_ body: ([UInt8]) throws -> Void) rethrows {
+    /// Where a run of touchpoint rows starts (a profile's position in the row order and a
+    /// touchpoint index inside it) and how many rows it has.
+    public struct TouchpointRange: Sendable, Equatable {
+        public var profile: Int
+        public var offset: Int
+        public var rows: Int
+    }
+
+    /// The touchpoint rows cut into runs of `rowsPerPart` (the last one shorter), in row order;
+    /// one run when there are at most `rowsPerPart`. The runs can be written concurrently.
+    public func touchpointParts(rowsPerPart: Int) -> [TouchpointRange] {
+        precondition(rowsPerPart > 0)
+        var parts: [TouchpointRange] = []
+        var rowsBefore = 0
+        for (position, slot) in order.enumerated() {
+            let count = stitcher.profiles[Int(slot)]!.touchpoints.count
+            // Starts of parts that fall inside this profile's touchpoints.
+            while (parts.count * rowsPerPart) < rowsBefore + count {
+                parts.append(TouchpointRange(profile: position, offset: parts.count * rowsPerPart - rowsBefore, rows: 0))
+            }
+            rowsBefore += count
+        }
+        for index in parts.indices {
+            parts[index].rows = min(rowsPerPart, rowsBefore - index * rowsPerPart)
+        }
+        return parts
+    }
+
+    /// The rows of one run from `touchpointParts`.
+    public func forEachTouchpoint(in range: TouchpointRange, _ body: ([UInt8]) throws -> Void) rethrows {
         let encoder = ProfileEncoder(stitcher)
         var writer = JSONWriter(capacity: 1024)
-        for slot in order {
-            let record = stitcher.profiles[Int(slot)]!
-            for (index, touchpoint) in record.touchpoints.enumerated() {
+        var remaining = range.rows
+        var offset = range.offset
+        var position = range.profile
+        while remaining > 0 {
+            let record = stitcher.profiles[Int(order[position])]!
+            let end = min(record.touchpoints.count, offset + remaining)
+            for index in offset..<end {
                 writer.reset()
-                encoder.writeTouchpoint(touchpoint, seq: index + 1, profileID: record.id, into: &writer)
+                encoder.writeTouchpoint(record.touchpoints[index], seq: index + 1, profileID: record.id, into: &writer)
                 try body(writer.bytes)
             }
+            remaining -= end - offset
+            offset = 0
+            position += 1
         }
     }
 
@@ -70,7 +106,7 @@ public struct SnapshotRows: Sendable {
             writer.key("into")
             writer.string(merge.into)
             writer.key("at")
-            writer.string(merge.at.description)
+            writer.timestamp(merge.at)
             writer.key("message_id")
             writer.string(merge.messageID)
             writer.key("blocked")

@@ -1,21 +1,96 @@
+import Foundation
 import JourneyCore
 
-/// Reads a snapshot's recovery checkpoint back into a `Stitcher`, streaming the gzip file.
+/// Reads a snapshot's recovery checkpoint back into a `Stitcher` on two threads: a reader thread
+/// decompresses and decodes records (allocating every string and array), the calling thread
+/// applies them (hashing them into the stitcher's tables). A bounded hand-off between the two
+/// keeps memory flat.
 public enum CheckpointLoader {
     public static func load(snapshotDirectory: String, policy: IdentityPolicy, maxTouchpointsPerProfile: Int) throws -> Stitcher {
-        let reader = try GzipFileReader(path: snapshotDirectory + "/" + SnapshotStore.checkpointFile)
-        var decoder = StitcherCheckpointDecoder(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
-        while let chunk = try reader.nextChunk() {
-            do {
-                try decoder.consume(chunk)
-            } catch {
-                throw SnapshotError.checkpoint(error.description)
-            }
+        let path = snapshotDirectory + "/" + SnapshotStore.checkpointFile
+        let handoff = BoundedHandoff<[CheckpointRecord]>(capacity: 8)
+        let decoding = Thread {
+            handoff.close(
+                failure: Result { () throws -> Void in
+                    let reader = try ZstdFileReader(path: path)
+                    var decoder = CheckpointRecordDecoder()
+                    while let chunk = try reader.nextChunk() {
+                        let records = try decoder.consume(chunk)
+                        if !records.isEmpty { handoff.put(records) }
+                    }
+                    try decoder.finish()
+                }.failure)
+        }
+        decoding.name = "journeyd-recovery"
+        decoding.start()
+        var assembler = StitcherCheckpointAssembler(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
+        while let records = handoff.take() {
+            for record in records { assembler.apply(record) }
+        }
+        if let failure = handoff.failure {
+            if let error = failure as? BinaryDecodingError { throw SnapshotError.checkpoint(error.description) }
+            throw failure
         }
         do {
-            return try decoder.finish()
+            return try assembler.finish()
         } catch {
             throw SnapshotError.checkpoint(error.description)
         }
+    }
+}
+
+/// A blocking queue of at most `capacity` items between one producer thread and one consumer
+/// thread. The producer closes it when done (with the error that stopped it, if any). All state
+/// is guarded by `condition`.
+final class BoundedHandoff<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private let capacity: Int
+    private var closed = false
+    private var storedFailure: (any Error)?
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Waits for room, then enqueues.
+    func put(_ item: Item) {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+    }
+
+    /// Waits for an item; nil once the queue is closed and drained.
+    func take() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !closed { condition.wait() }
+        guard !items.isEmpty else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    func close(failure: (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        storedFailure = failure
+        condition.broadcast()
+    }
+
+    /// What stopped the producer, once the queue is closed.
+    var failure: (any Error)? {
+        condition.lock()
+        defer { condition.unlock() }
+        return storedFailure
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

@@ -1,125 +1,98 @@
-import CZlib
+import CDeflate
 import Foundation
 
-/// Streams the decompressed bytes of a gzip file in chunks, so large snapshot files are read
-/// with bounded memory. Owned by one task.
+/// Streams the decompressed bytes of a snapshot gzip file member by member (`GzipMembers`), so
+/// large files are read with bounded memory at libdeflate's speed. Owned by one thread.
 final class GzipFileReader {
     let path: String
-    private var stream = z_stream()
-    private let handle: FileHandle
+    private let decompressor: OpaquePointer
+    private let file: FileBlockReader
+    /// Compressed bytes read but not yet decompressed: `input[inputOffset...]`.
     private var input: [UInt8] = []
     private var inputOffset = 0
-    private var ended = false
+    /// File offset of `input[0]`.
+    private var inputFileOffset = 0
+    private var membersRead = 0
+    private var output = [UInt8](repeating: 0, count: GzipMembers.maxMemberBytes)
     /// Called with every block of raw (compressed) bytes read from the file, in order; lets a
     /// verifier hash the file in the same pass that decompresses it.
-    var rawBytesObserver: ((Data) -> Void)?
+    var rawBytesObserver: ((Data) -> Void)? {
+        get { file.observer }
+        set { file.observer = newValue }
+    }
+
+    /// A whole member of `maxMemberBytes` compresses to at most this much (deflate's worst case
+    /// adds 5 bytes per 64 KiB stored block, plus the gzip header and trailer).
+    private static let readAhead = GzipMembers.maxMemberBytes + GzipMembers.maxMemberBytes / 16 + 4096
 
     init(path: String) throws(StorageError) {
         self.path = path
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .cannotOpen(path: path, reason: "missing or unreadable")
+        file = try FileBlockReader(path: path)
+        guard let decompressor = libdeflate_alloc_decompressor() else {
+            throw .cannotOpen(path: path, reason: "libdeflate could not allocate a decompressor")
         }
-        self.handle = handle
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw .cannotOpen(path: path, reason: "zlib could not start")
-        }
+        self.decompressor = decompressor
     }
 
     deinit {
-        inflateEnd(&stream)
-        try? handle.close()
+        libdeflate_free_decompressor(decompressor)
     }
 
-    /// The next chunk of decompressed bytes, or nil at the end of the file.
-    func nextChunk() throws(StorageError) -> [UInt8]? {
-        var output = [UInt8](repeating: 0, count: 1 << 20)
-        while !ended {
-            if inputOffset == input.count {
-                let data: Data?
-                do {
-                    data = try handle.read(upToCount: 1 << 20)
-                } catch {
-                    throw .readFailed(path: path, reason: systemErrorDescription(error))
-                }
-                guard let data, !data.isEmpty else {
-                    throw .readFailed(path: path, reason: "gzip data ends early (truncated file)")
-                }
-                rawBytesObserver?(data)
-                input = [UInt8](data)
-                inputOffset = 0
-            }
-            var status: Int32 = Z_OK
-            let (produced, consumed): (Int, Int) = input.withUnsafeMutableBufferPointer { inputBuffer in
-                output.withUnsafeMutableBufferPointer { outputBuffer in
-                    stream.next_in = inputBuffer.baseAddress! + inputOffset
-                    stream.avail_in = UInt32(inputBuffer.count - inputOffset)
-                    stream.next_out = outputBuffer.baseAddress
-                    stream.avail_out = UInt32(outputBuffer.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
-                    return (outputBuffer.count - Int(stream.avail_out), inputBuffer.count - inputOffset - Int(stream.avail_in))
-                }
-            }
-            inputOffset += consumed
-            switch status {
-            case Z_STREAM_END:
-                ended = true
-            case Z_OK, Z_BUF_ERROR:
-                break
-            default:
-                throw .readFailed(path: path, reason: "not valid gzip (\(Self.describe(status: status, message: stream.msg)))")
-            }
-            if produced > 0 {
-                output.removeSubrange(produced...)
-                return output
-            }
-        }
-        return nil
-    }
-
-    /// After the gzip stream ended: reads the rest of the file (passing it to the observer) and
-    /// returns how many bytes follow the end of the gzip stream (0 for a well-formed file).
-    func readToEnd() throws(StorageError) -> Int {
-        var trailing = input.count - inputOffset
-        inputOffset = input.count
+    /// The decompressed bytes of the next non-empty member, or nil at the end of the file. The
+    /// slice is only valid until the next call (drop it before calling again to avoid a copy).
+    func nextChunk() throws(StorageError) -> ArraySlice<UInt8>? {
         while true {
-            let data: Data?
-            do {
-                data = try handle.read(upToCount: 1 << 20)
-            } catch {
-                throw .readFailed(path: path, reason: systemErrorDescription(error))
+            try fillInput()
+            guard inputOffset < input.count else {
+                guard membersRead > 0 else { throw .readFailed(path: path, reason: "the file is empty (not even an empty gzip member)") }
+                return nil
             }
-            guard let data, !data.isEmpty else { return trailing }
-            rawBytesObserver?(data)
-            trailing += data.count
-        }
-    }
-
-    private static func describe(status: Int32, message: UnsafePointer<CChar>?) -> String {
-        let text = message.map { String(cString: $0) } ?? ""
-        switch status {
-        case Z_DATA_ERROR: return text.isEmpty ? "corrupt data" : "corrupt data: \(text)"
-        case Z_MEM_ERROR: return "out of memory"
-        default: return text.isEmpty ? "zlib status \(status)" : "zlib status \(status): \(text)"
-        }
-    }
-
-    /// Calls `body` with each newline-terminated line (without the newline).
-    func forEachLine(_ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        var carry: [UInt8] = []
-        while let chunk = try nextChunk() {
-            var start = 0
-            for index in chunk.indices where chunk[index] == UInt8(ascii: "\n") {
-                if carry.isEmpty {
-                    try body(chunk[start..<index])
-                } else {
-                    carry.append(contentsOf: chunk[start..<index])
-                    try body(carry[...])
-                    carry.removeAll(keepingCapacity: true)
+            var consumed = 0
+            var produced = 0
+            let result = input.withUnsafeBytes { source in
+                output.withUnsafeMutableBytes { destination in
+                    libdeflate_gzip_decompress_ex(
+                        decompressor, source.baseAddress! + inputOffset, source.count - inputOffset,
+                        destination.baseAddress, destination.count, &consumed, &produced)
                 }
-                start = index + 1
             }
-            carry.append(contentsOf: chunk[start...])
+            let memberOffset = inputFileOffset + inputOffset
+            switch result {
+            case LIBDEFLATE_SUCCESS:
+                inputOffset += consumed
+                membersRead += 1
+                if produced > 0 { return output[0..<produced] }
+            case LIBDEFLATE_INSUFFICIENT_SPACE:
+                throw .readFailed(
+                    path: path,
+                    reason: "the gzip member at byte \(memberOffset) holds more than \(GzipMembers.maxMemberBytes) bytes; "
+                        + "journeyd writes smaller members (was the file recompressed by another tool?)")
+            default:
+                let reason = file.atEndOfFile && input.count - inputOffset < Self.readAhead ? "corrupt or truncated" : "corrupt"
+                throw .readFailed(path: path, reason: "not valid gzip at byte \(memberOffset) (\(reason) data)")
+            }
         }
-        if !carry.isEmpty { try body(carry[...]) }
+    }
+
+    /// Reads the rest of the file (passing it to the observer), e.g. after a problem inside the
+    /// file, so a verifier can still compare the whole file's checksum.
+    func readToEnd() throws(StorageError) {
+        inputOffset = input.count
+        while !file.atEndOfFile {
+            _ = try file.next()
+        }
+    }
+
+    /// Keeps at least one whole member's worth of compressed bytes buffered, unless the file ends.
+    private func fillInput() throws(StorageError) {
+        guard !file.atEndOfFile, input.count - inputOffset < Self.readAhead else { return }
+        if inputOffset > 0 {
+            input.removeSubrange(0..<inputOffset)
+            inputFileOffset += inputOffset
+            inputOffset = 0
+        }
+        while !file.atEndOfFile, input.count < Self.readAhead {
+            input.append(contentsOf: try file.next())
+        }
     }
 }

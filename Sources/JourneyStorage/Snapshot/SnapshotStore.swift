@@ -14,7 +14,7 @@ public struct SnapshotStore: Sendable {
     public static let latestFile = "LATEST"
     public static let manifestFile = "manifest.json"
     /// The recovery checkpoint: the full in-memory state, read back at start. Not an analyst file.
-    public static let checkpointFile = "journeyd-state.bin.gz"
+    public static let checkpointFile = "journeyd-state.bin.zst"
     /// How many of the newest snapshots keep their recovery checkpoint (recovery falls back to
     /// the previous one if the newest does not verify).
     public static let checkpointsKept = 2

@@ -114,17 +114,17 @@ public enum SnapshotTableReader {
             try body(line, row)
         }
         while true {
-            let chunk: [UInt8]?
+            let chunk: ArraySlice<UInt8>?
             do {
                 chunk = try reader.nextChunk()
             } catch {
                 throw SnapshotProblem(file: file, row: row + 1, Self.reason(error))
             }
             guard let chunk else { break }
-            var start = 0
-            var index = 0
-            let count = chunk.count
-            while index < count {
+            var start = chunk.startIndex
+            var index = chunk.startIndex
+            let end = chunk.endIndex
+            while index < end {
                 if chunk[index] == UInt8(ascii: "\n") {
                     if carry.isEmpty {
                         try emit(chunk[start..<index])

@@ -5,17 +5,27 @@ import JourneyCore
 /// Writes one snapshot of a `Stitcher` value (a consistent cut: the caller copies the stitcher and
 /// reads the WAL position in the same step on the engine) and publishes it through `SnapshotStore`.
 ///
-/// Runs on two dedicated threads at lowered CPU priority (nice +10), so that ingest keeps its
-/// cores: one writes touchpoints (the largest table, in numbered parts), the other profiles,
-/// identities, merges and the recovery checkpoint.
+/// The files are independent jobs (the recovery checkpoint, each touchpoints part, profiles,
+/// identities, merges) that two dedicated threads at lowered CPU priority (nice +10) take in turn,
+/// largest first, so both cores help while ingest keeps priority.
 public struct SnapshotWriter: Sendable {
     public let store: SnapshotStore
     /// Rows per touchpoints part file (`touchpoints-0001.jsonl.gz`, …).
     public let touchpointsPerPart: Int
+    /// Threads writing files at once.
+    public let threads: Int
 
-    public init(store: SnapshotStore, touchpointsPerPart: Int = 1_000_000) {
+    public init(store: SnapshotStore, touchpointsPerPart: Int = 1_000_000, threads: Int = 2) {
         self.store = store
         self.touchpointsPerPart = touchpointsPerPart
+        self.threads = threads
+    }
+
+    /// One file of the snapshot.
+    private enum Job: Sendable {
+        case checkpoint
+        case touchpoints(name: String, SnapshotRows.TouchpointRange?)
+        case profiles, identities, merges
     }
 
     /// Writes and publishes the snapshot; returns its name and manifest.
@@ -23,27 +33,43 @@ public struct SnapshotWriter: Sendable {
         let name = store.nextName(at: createdAt)
         let temporary = try store.makeTemporaryDirectory(for: name)
         let rows = SnapshotRows(stitcher)
-        let partSize = touchpointsPerPart
-        async let touchpointFiles = BackgroundThread.run(niceness: 10) { () throws -> [SnapshotManifest.File] in
-            try Self.writeTouchpoints(rows, directory: temporary, partSize: partSize)
+        let parts = rows.touchpointParts(rowsPerPart: touchpointsPerPart)
+        let touchpointJobs: [Job] = parts.count <= 1
+            ? [.touchpoints(name: "touchpoints.jsonl.gz", parts.first)]
+            : parts.enumerated().map { index, range in .touchpoints(name: Self.partName(index + 1), range) }
+        // Largest first, so the two threads finish close together.
+        let jobs: [Job] = [.checkpoint] + touchpointJobs + [.profiles, .identities, .merges]
+        let written = try await BackgroundThreads.run(jobs.count, threads: threads, niceness: 10) { index in
+            switch jobs[index] {
+            case .checkpoint:
+                try Self.writeCheckpoint(stitcher, directory: temporary)
+            case .touchpoints(let file, let range):
+                try Self.writeTable(file, directory: temporary) { row in
+                    if let range { try rows.forEachTouchpoint(in: range, row) }
+                }
+            case .profiles:
+                try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try rows.forEachProfile($0) }
+            case .identities:
+                try Self.writeTable("identities.jsonl.gz", directory: temporary) { try rows.forEachIdentity($0) }
+            case .merges:
+                try Self.writeTable("merges.jsonl.gz", directory: temporary) { try rows.forEachMerge($0) }
+            }
         }
-        async let otherFiles = BackgroundThread.run(niceness: 10) { () throws -> [SnapshotManifest.File] in
-            var files: [SnapshotManifest.File] = []
-            files.append(try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try rows.forEachProfile($0) })
-            files.append(try Self.writeTable("identities.jsonl.gz", directory: temporary) { try rows.forEachIdentity($0) })
-            files.append(try Self.writeTable("merges.jsonl.gz", directory: temporary) { try rows.forEachMerge($0) })
-            files.append(try Self.writeCheckpoint(stitcher, directory: temporary))
-            return files
-        }
-        let (tables, others) = try await (touchpointFiles, otherFiles)
-        let files = others.prefix(1) + tables + others.dropFirst()
+        let checkpoint = written[0]
+        let touchpoints = written[1...touchpointJobs.count]
+        let (profiles, identities, merges) = (written[touchpointJobs.count + 1], written[touchpointJobs.count + 2], written[touchpointJobs.count + 3])
         let manifest = SnapshotManifest(
             createdAt: createdAt, walPosition: walPosition,
-            counts: .init(profiles: files[0].rows, touchpoints: tables.reduce(0) { $0 + $1.rows },
-                          identities: others[1].rows, merges: others[2].rows),
-            files: Array(files))
+            counts: .init(profiles: profiles.rows, touchpoints: touchpoints.reduce(0) { $0 + $1.rows }, identities: identities.rows, merges: merges.rows),
+            files: [profiles] + touchpoints + [identities, merges, checkpoint])
         try store.publish(temporaryDirectory: temporary, name: name, manifest: manifest)
         return (name, manifest)
+    }
+
+    /// `touchpoints-0001.jsonl.gz`, …
+    private static func partName(_ number: Int) -> String {
+        let digits = String(number)
+        return "touchpoints-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + ".jsonl.gz"
     }
 
     private static func writeTable(_ name: String, directory: String, rows: ((([UInt8]) throws -> Void)) throws -> Void) throws -> SnapshotManifest.File {
@@ -52,49 +78,80 @@ public struct SnapshotWriter: Sendable {
         return try writer.finish().manifestFile
     }
 
-    /// Touchpoints in one file, or in numbered parts of `partSize` rows when there are more.
-    private static func writeTouchpoints(_ rows: SnapshotRows, directory: String, partSize: Int) throws -> [SnapshotManifest.File] {
-        guard rows.touchpointCount > partSize else {
-            return [try writeTable("touchpoints.jsonl.gz", directory: directory) { try rows.forEachTouchpoint($0) }]
-        }
-        var files: [SnapshotManifest.File] = []
-        var current: GzipFileWriter?
-        try rows.forEachTouchpoint { row in
-            if current == nil || current!.rows >= partSize {
-                if let full = current { files.append(try full.finish().manifestFile) }
-                let number = String(files.count + 1)
-                current = try GzipFileWriter(directory: directory, name: "touchpoints-" + String(repeating: "0", count: max(0, 4 - number.count)) + number + ".jsonl.gz")
-            }
-            try current!.appendRow(row)
-        }
-        if let last = current { files.append(try last.finish().manifestFile) }
-        return files
-    }
-
     private static func writeCheckpoint(_ stitcher: Stitcher, directory: String) throws -> SnapshotManifest.File {
-        let writer = try GzipFileWriter(directory: directory, name: SnapshotStore.checkpointFile)
+        let writer = try ZstdFileWriter(directory: directory, name: SnapshotStore.checkpointFile)
         try stitcher.writeCheckpoint { try writer.append($0) }
         // A binary file has no rows; `rows` is 0 (it counts JSON lines in the tables).
         return try writer.finish().manifestFile
     }
 }
 
-extension GzipFileWriter.Summary {
-    var manifestFile: SnapshotManifest.File {
-        SnapshotManifest.File(name: name, bytes: bytes, rows: rows, sha256: sha256)
-    }
-}
-
-/// Runs blocking work on a new thread (not the cooperative pool), optionally at a lower priority.
-enum BackgroundThread {
-    static func run<T: Sendable>(niceness: Int32 = 0, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                if niceness != 0 { _ = journeyd_set_thread_niceness(niceness) }
-                continuation.resume(with: Result { try work() })
+/// Runs blocking jobs on new threads (not the cooperative pool), optionally at a lower priority.
+enum BackgroundThreads {
+    /// Runs jobs `0..<count` on `threads` threads; each thread takes the next job when it finishes
+    /// one. Returns the results in job order. After a job throws, no further job starts and the
+    /// first error is rethrown once the running ones end.
+    static func run<T: Sendable>(
+        _ count: Int, threads: Int, niceness: Int32 = 0, _ job: @escaping @Sendable (Int) throws -> T
+    ) async throws -> [T] {
+        guard count > 0 else { return [] }
+        let queue = JobQueue<T>(count: count)
+        let threadCount = max(1, min(threads, count))
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.onFinish = { continuation.resume(with: $0) }
+            queue.running = threadCount
+            for _ in 0..<threadCount {
+                let thread = Thread {
+                    if niceness != 0 { _ = journeyd_set_thread_niceness(niceness) }
+                    while let index = queue.take() {
+                        queue.complete(index, Result { try job(index) })
+                    }
+                    queue.threadExited()
+                }
+                thread.name = "journeyd-snapshot"
+                thread.start()
             }
-            thread.name = "journeyd-snapshot"
-            thread.start()
+        }
+    }
+
+    /// The shared state of one `run`: next job, results, first error. Every access holds `lock`.
+    private final class JobQueue<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        private var results: [T?]
+        private var failure: (any Error)?
+        var running = 0
+        var onFinish: ((Result<[T], any Error>) -> Void)?
+
+        init(count: Int) {
+            results = Array(repeating: nil, count: count)
+        }
+
+        func take() -> Int? {
+            lock.withLock {
+                guard failure == nil, next < results.count else { return nil }
+                next += 1
+                return next - 1
+            }
+        }
+
+        func complete(_ index: Int, _ result: Result<T, any Error>) {
+            lock.withLock {
+                switch result {
+                case .success(let value): results[index] = value
+                case .failure(let error): if failure == nil { failure = error }
+                }
+            }
+        }
+
+        func threadExited() {
+            let outcome: Result<[T], any Error>? = lock.withLock {
+                running -= 1
+                guard running == 0 else { return nil }
+                if let failure { return .failure(failure) }
+                return .success(results.map { $0! })
+            }
+            if let outcome { onFinish?(outcome) }
         }
     }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import JourneyCore
+import Testing
+
+@testable import JourneyStorage
+
+/// The compressed files a snapshot is made of: table files as a series of bounded gzip members
+/// (libdeflate) that any gzip reader — here the system zlib — reads as one stream, and the zstd
+/// recovery checkpoint.
+@Suite struct SnapshotFileFormatTests {
+    static func directory() -> String {
+        let path = NSTemporaryDirectory() + "journeyd-fileformat-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func contents(_ path: String) -> [UInt8] {
+        [UInt8](FileManager.default.contents(atPath: path)!)
+    }
+
+    /// Every decompressed byte our reader returns for the file.
+    static func readBack(_ path: String) throws -> [UInt8] {
+        let reader = try GzipFileReader(path: path)
+        var out: [UInt8] = []
+        while let chunk = try reader.nextChunk() { out.append(contentsOf: chunk) }
+        return out
+    }
+
+    static func rows(_ count: Int, seed: UInt64) -> [[UInt8]] {
+        GzipFixtures.textBytes(count * 80, seed: seed).split(separator: UInt8(ascii: "\n")).prefix(count).map(Array.init)
+    }
+
+    @Test func largeTableIsSeveralMembersThatZlibReadsAsOneStream() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rows = Self.rows(60_000, seed: 7)
+        let writer = try GzipFileWriter(directory: directory, name: "t.jsonl.gz")
+        for row in rows { try writer.appendRow(row) }
+        let written = try writer.finish()
+        let expected = rows.flatMap { $0 + [UInt8(ascii: "\n")] }
+        #expect(expected.count > 3 * GzipMembers.targetMemberBytes)
+        #expect(written.rows == rows.count)
+
+        let file = Self.contents(directory + "/t.jsonl.gz")
+        #expect(written.bytes == file.count)
+        // More than one gzip header (1f 8b 08) in the file: it really is several members.
+        let headers = (0..<(file.count - 2)).filter { file[$0] == 0x1F && file[$0 + 1] == 0x8B && file[$0 + 2] == 0x08 }
+        #expect(headers.count >= 3)
+        // An independent decoder (zlib) and ours agree with what was written.
+        #expect(try Gzip.decompress(file, maxOutputBytes: 1 << 30) == expected)
+        #expect(try Self.readBack(directory + "/t.jsonl.gz") == expected)
+    }
+
+    @Test func rowLargerThanAMemberIsSplitAndReadsBackWhole() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let huge = GzipFixtures.randomBytes(GzipMembers.maxMemberBytes + 12_345, seed: 3).map { $0 == 0x0A ? 0x20 : $0 }
+        let writer = try GzipFileWriter(directory: directory, name: "t.jsonl.gz")
+        try writer.appendRow(Array("{\"small\":1}".utf8))
+        try writer.appendRow(huge)
+        try writer.appendRow(Array("{\"small\":2}".utf8))
+        #expect(try writer.finish().rows == 3)
+        let expected = Array("{\"small\":1}\n".utf8) + huge + [0x0A] + Array("{\"small\":2}\n".utf8)
+        #expect(try Self.readBack(directory + "/t.jsonl.gz") == expected)
+        #expect(try Gzip.decompress(Self.contents(directory + "/t.jsonl.gz"), maxOutputBytes: 1 << 30) == expected)
+    }
+
+    @Test func emptyTableIsValidGzip() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let written = try GzipFileWriter(directory: directory, name: "merges.jsonl.gz").finish()
+        #expect(written.rows == 0)
+        #expect(written.bytes > 0)
+        #expect(try Gzip.decompress(Self.contents(directory + "/merges.jsonl.gz"), maxOutputBytes: 10).isEmpty)
+        #expect(try Self.readBack(directory + "/merges.jsonl.gz").isEmpty)
+    }
+
+    @Test func readerNamesTruncationCorruptionEmptyFilesAndOversizedMembers() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try GzipFileWriter(directory: directory, name: "t.jsonl.gz")
+        for row in Self.rows(30_000, seed: 9) { try writer.appendRow(row) }
+        _ = try writer.finish()
+        let file = Self.contents(directory + "/t.jsonl.gz")
+
+        func failure(_ bytes: [UInt8]) -> String? {
+            let path = directory + "/bad.jsonl.gz"
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            do {
+                _ = try Self.readBack(path)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(failure(Array(file.prefix(file.count - 100)))?.contains("corrupt or truncated") == true)
+        var flipped = file
+        flipped[file.count / 2] ^= 0xFF
+        #expect(failure(flipped)?.contains("not valid gzip at byte") == true)
+        #expect(failure(file + [1, 2, 3])?.contains("not valid gzip at byte \(file.count)") == true)
+        #expect(failure([])?.contains("empty") == true)
+        // One zlib member holding more than a member may: not a file journeyd wrote.
+        let single = Gzip.compress(GzipFixtures.textBytes(GzipMembers.maxMemberBytes + 1000, seed: 1), level: 1)
+        #expect(failure(single)?.contains("holds more than") == true)
+    }
+
+    @Test func checkpointRoundTripsAndTruncationIsAnError() async throws {
+        let (state, snapshot, stitcher) = try await SnapshotVerifierTests.writeSnapshot()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let policy = try IdentityPolicy()
+        let restored = try CheckpointLoader.load(snapshotDirectory: snapshot, policy: policy, maxTouchpointsPerProfile: 10_000)
+        #expect(restored.profileCount == stitcher.profileCount)
+        #expect(restored.touchpointCount == stitcher.touchpointCount)
+        #expect(SnapshotRows(restored).touchpointParts(rowsPerPart: 1_000) == SnapshotRows(stitcher).touchpointParts(rowsPerPart: 1_000))
+
+        let path = snapshot + "/" + SnapshotStore.checkpointFile
+        let bytes = Self.contents(path)
+        for cut in [bytes.count - 1, bytes.count / 2, 0] {
+            FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(cut)))
+            #expect(throws: (any Error).self, "checkpoint cut at \(cut) of \(bytes.count) bytes") {
+                _ = try CheckpointLoader.load(snapshotDirectory: snapshot, policy: policy, maxTouchpointsPerProfile: 10_000)
+            }
+        }
+    }
+
+    @Test func touchpointPartsCoverEveryRowOnceInOrder() throws {
+        let stitcher = try SnapshotVerifierTests.stitcher()
+        let rows = SnapshotRows(stitcher)
+        var all: [[UInt8]] = []
+        for part in rows.touchpointParts(rowsPerPart: .max) { rows.forEachTouchpoint(in: part) { all.append($0) } }
+        #expect(all.count == stitcher.touchpointCount)
+        for size in 1...(all.count + 1) {
+            let parts = rows.touchpointParts(rowsPerPart: size)
+            #expect(parts.count == (all.count + size - 1) / size)
+            #expect(parts.dropLast().allSatisfy { $0.rows == size })
+            var joined: [[UInt8]] = []
+            for part in parts { rows.forEachTouchpoint(in: part) { joined.append($0) } }
+            #expect(joined == all, "parts of \(size)")
+        }
+    }
+
+    @Test func backgroundThreadsReturnResultsInJobOrderAndRethrowTheFirstError() async throws {
+        let squares = try await BackgroundThreads.run(40, threads: 3) { $0 * $0 }
+        #expect(squares == (0..<40).map { $0 * $0 })
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            _ = try await BackgroundThreads.run(10, threads: 2) { index in
+                if index == 4 { throw Boom() }
+                return index
+            }
+        }
+    }
+}
