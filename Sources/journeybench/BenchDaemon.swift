@@ -9,6 +9,7 @@ final class BenchDaemon: Sendable {
     static let writeKey = "journeybench-write-key"
     static let adminToken = "journeybench-admin-token-0123456789"
 
+    let binary: String
     let directory: String
     let caCertificatePath: String
     let httpAddress: String
@@ -52,10 +53,15 @@ final class BenchDaemon: Sendable {
             """
         let configPath = directory + "/journeyd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return try await launch(binary: binary, directory: directory, keepFiles: keepFiles)
+    }
 
+    /// Starts `binary` on the config in `directory` and waits (up to 10 minutes: recovery of a
+    /// large state) for its `msg=ready` line.
+    private static func launch(binary: String, directory: String, keepFiles: Bool) async throws -> BenchDaemon {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--config", configPath]
+        process.arguments = ["--config", directory + "/journeyd.yaml"]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let pipe = Pipe()
         process.standardError = pipe
@@ -65,7 +71,7 @@ final class BenchDaemon: Sendable {
             output.append(handle.availableData)
         }
         try process.run()
-        let deadline = BenchClock.nanoseconds() + 60_000_000_000
+        let deadline = BenchClock.nanoseconds() + 600_000_000_000
         while BenchClock.nanoseconds() < deadline {
             if let line = output.text.split(separator: "\n").first(where: { $0.contains("msg=ready") }) {
                 let fields = logfmtFields(String(line))
@@ -73,8 +79,8 @@ final class BenchDaemon: Sendable {
                     throw BenchError("journeyd's ready line has no http/admin address: \(line)")
                 }
                 return BenchDaemon(
-                    directory: directory, caCertificatePath: directory + "/tls/ca.crt", httpAddress: http, adminAddress: admin,
-                    process: process, output: output, keepFiles: keepFiles)
+                    binary: binary, directory: directory, caCertificatePath: directory + "/tls/ca.crt", httpAddress: http,
+                    adminAddress: admin, process: process, output: output, keepFiles: keepFiles)
             }
             if !process.isRunning {
                 throw BenchError("journeyd exited with status \(process.terminationStatus) before it was ready:\n\(output.text)")
@@ -82,13 +88,24 @@ final class BenchDaemon: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
-        throw BenchError("journeyd did not log msg=ready within 60 s:\n\(output.text)")
+        throw BenchError("journeyd did not log msg=ready within 10 minutes:\n\(output.text)")
+    }
+
+    /// Stops the daemon (SIGTERM: it writes its final snapshot) and starts it again on the same
+    /// state; returns the new process and how long the stop and the start to ready took.
+    func restart() async throws -> (daemon: BenchDaemon, stopSeconds: Double, readySeconds: Double) {
+        let stopped = await stop(removingFiles: false)
+        guard stopped.status == 0 else { throw BenchError("journeyd exited with status \(stopped.status) on SIGTERM:\n\(log.suffix(2000))") }
+        let start = BenchClock.nanoseconds()
+        let daemon = try await Self.launch(binary: binary, directory: directory, keepFiles: keepFiles)
+        return (daemon, stopped.seconds, BenchClock.seconds(since: start))
     }
 
     private init(
-        directory: String, caCertificatePath: String, httpAddress: String, adminAddress: String, process: Process,
+        binary: String, directory: String, caCertificatePath: String, httpAddress: String, adminAddress: String, process: Process,
         output: LogBuffer, keepFiles: Bool
     ) {
+        self.binary = binary
         self.directory = directory
         self.caCertificatePath = caCertificatePath
         self.httpAddress = httpAddress
@@ -98,18 +115,19 @@ final class BenchDaemon: Sendable {
         self.keepFiles = keepFiles
     }
 
-    /// SIGTERM, then wait (up to 60 s, then SIGKILL). Returns the exit status and how long it took.
-    func stop() async -> (status: Int32, seconds: Double) {
+    /// SIGTERM, then wait (up to 5 minutes — the final snapshot of a large state —, then SIGKILL).
+    /// Returns the exit status and how long it took.
+    func stop(removingFiles: Bool = true) async -> (status: Int32, seconds: Double) {
         let start = BenchClock.nanoseconds()
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = start + 60_000_000_000
+        let deadline = start + 300_000_000_000
         while process.isRunning, BenchClock.nanoseconds() < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         let seconds = BenchClock.seconds(since: start)
-        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
+        if removingFiles && !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
         return (process.terminationStatus, seconds)
     }
 

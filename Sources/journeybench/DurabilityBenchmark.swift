@@ -79,7 +79,7 @@ enum DurabilityBenchmark {
         return WALResult(events: appended, seconds: elapsed, syncs: metrics.syncs, bytes: metrics.bytesWritten)
     }
 
-    static func scale(seed: UInt64, customers: Int, events total: Int, chunkSize: Int, log: (String) -> Void) async throws -> ScaleResult {
+    static func scale(seed: UInt64, customers: Int, events total: Int, chunkSize: Int, keepFiles: Bool, log: (String) -> Void) async throws -> ScaleResult {
         let policy = try IdentityPolicy()
         var generator = CorpusGenerator(seed: seed &+ 7, population: Population(seed: seed &+ 7, count: customers))
         var normaliser = BatchNormaliser()
@@ -108,7 +108,13 @@ enum DurabilityBenchmark {
         let applyRateBefore = Double(before.count) / BenchClock.seconds(since: rateStart)
 
         let state = NSTemporaryDirectory() + "journeybench-snap-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: state) }
+        defer {
+            if keepFiles {
+                log("scale: snapshot kept in \(state)/snapshots (--recover-from it to time a recovery in a fresh process)")
+            } else {
+                try? FileManager.default.removeItem(atPath: state)
+            }
+        }
         let store = SnapshotStore(stateDirectory: state)
         let cut = stitcher
         let peak = PeakResident()
@@ -165,5 +171,24 @@ final class PeakResident {
         calls += 1
         guard calls % 1000 == 1 else { return }
         value = max(value, ProcessStats.residentBytes() ?? 0)
+    }
+}
+
+extension DurabilityBenchmark {
+    struct RecoveryResult {
+        var seconds: Double
+        var profiles: Int
+        var touchpoints: Int
+        var resident: Int
+    }
+
+    /// Loads a snapshot's checkpoint in this (fresh) process, as a restarting daemon does.
+    static func recover(snapshotDirectory: String, log: (String) -> Void) throws -> RecoveryResult {
+        let start = BenchClock.nanoseconds()
+        let restored = try CheckpointLoader.load(snapshotDirectory: snapshotDirectory, policy: try IdentityPolicy(), maxTouchpointsPerProfile: 10_000)
+        let seconds = BenchClock.seconds(since: start)
+        log("recover: \(restored.touchpointCount) touchpoints in \(String(format: "%.1f", seconds)) s")
+        return RecoveryResult(
+            seconds: seconds, profiles: restored.profileCount, touchpoints: restored.touchpointCount, resident: ProcessStats.residentBytes() ?? 0)
     }
 }

@@ -141,11 +141,13 @@ enum HTTPBenchmark {
         return pool
     }
 
-    private final class Shared: Sendable {
+    /// State the load workers share: the next request number, and a flag that stops them.
+    final class Shared: Sendable {
         let next = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
     }
 
-    private struct WorkerResult: Sendable {
+    struct WorkerResult: Sendable {
         var latencies: [UInt64] = []
         var requests = 0
         var accepted = 0
@@ -162,16 +164,8 @@ enum HTTPBenchmark {
         log("\(label): journeyd pid \(daemon.pid) ready on \(daemon.httpAddress)")
         let residentAtReady = ProcessStats.residentBytes(pid: daemon.pid)
 
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .file(daemon.caCertificatePath)
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.httpVersion = .http1Only
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
-        configuration.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: options.connections)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-
+        let client = makeClient(daemon: daemon, connections: options.connections)
         let url = "https://\(daemon.httpAddress)/v1/batch"
-        let authorization = "Basic " + Data("\(BenchDaemon.writeKey):".utf8).base64EncodedString()
         let shared = Shared()
 
         var measured: [WorkerResult] = []
@@ -184,7 +178,7 @@ enum HTTPBenchmark {
         do {
             // Warm-up: open every connection (TLS handshakes) and touch the code paths.
             _ = try await load(
-                client: client, url: url, authorization: authorization, pool: pool, gzip: options.gzip, shared: shared,
+                client: client, url: url, pool: pool, gzip: options.gzip, shared: shared,
                 connections: options.connections, deadline: nil, limit: options.connections * 3)
             let daemonCPUStart = ProcessStats.cpuSeconds(pid: daemon.pid)
             let clientCPUStart = ProcessStats.cpuSeconds()
@@ -194,7 +188,7 @@ enum HTTPBenchmark {
             let limit = options.requests.map { shared.next.load(ordering: .relaxed) + $0 }
             log("\(label): \(options.connections) connections, \(options.requests.map { "\($0) requests" } ?? "\(options.seconds) s") …")
             measured = try await load(
-                client: client, url: url, authorization: authorization, pool: pool, gzip: options.gzip, shared: shared,
+                client: client, url: url, pool: pool, gzip: options.gzip, shared: shared,
                 connections: options.connections, deadline: deadline, limit: limit)
             seconds = BenchClock.seconds(since: start)
             if let end = ProcessStats.cpuSeconds(pid: daemon.pid), let begin = daemonCPUStart { daemonCPU = end - begin }
@@ -223,10 +217,24 @@ enum HTTPBenchmark {
             shutdownSeconds: stopped.seconds, foreignCores: foreignCores)
     }
 
+    static let authorization = "Basic " + Data("\(BenchDaemon.writeKey):".utf8).base64EncodedString()
+
+    /// An HTTP/1.1 client trusting the daemon's CA, with room for `connections` keep-alive
+    /// connections.
+    static func makeClient(daemon: BenchDaemon, connections: Int) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(daemon.caCertificatePath)
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = .http1Only
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(600))
+        configuration.connectionPool = .init(idleTimeout: .seconds(600), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     /// Runs `connections` workers, each posting one request at a time, until `deadline` (monotonic
-    /// ns) or until the shared request counter reaches `limit`.
-    private static func load(
-        client: HTTPClient, url: String, authorization: String, pool: BodyPool, gzip: Bool, shared: Shared,
+    /// ns), until the shared request counter reaches `limit`, or until `shared.stop` is set.
+    static func load(
+        client: HTTPClient, url: String, pool: BodyPool, gzip: Bool, shared: Shared,
         connections: Int, deadline: UInt64?, limit: Int?
     ) async throws -> [WorkerResult] {
         try await withThrowingTaskGroup(of: WorkerResult.self) { group in
@@ -236,12 +244,13 @@ enum HTTPBenchmark {
                     result.latencies.reserveCapacity(16_384)
                     while true {
                         if let deadline, BenchClock.nanoseconds() >= deadline { break }
+                        if shared.stop.load(ordering: .relaxed) { break }
                         let k = shared.next.wrappingAdd(1, ordering: .relaxed).oldValue
                         if let limit, k >= limit { break }
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: "Authorization", value: authorization)
+                        request.headers.add(name: "Authorization", value: Self.authorization)
                         if gzip { request.headers.add(name: "Content-Encoding", value: "gzip") }
                         let body = pool.body(k, gzip: gzip)
                         result.wireBytes += body.readableBytes
@@ -272,7 +281,7 @@ enum HTTPBenchmark {
     }
 
     /// The admin API's `/v1/stats` as returned (compact JSON), for the notes.
-    private static func adminStats(client: HTTPClient, daemon: BenchDaemon) async throws -> String {
+    static func adminStats(client: HTTPClient, daemon: BenchDaemon) async throws -> String {
         var request = HTTPClientRequest(url: "http://\(daemon.adminAddress)/v1/stats")
         request.headers.add(name: "Authorization", value: "Bearer \(BenchDaemon.adminToken)")
         let response = try await client.execute(request, timeout: .seconds(30))

@@ -13,11 +13,12 @@ struct JourneyBench: AsyncParsableCommand {
     enum Part: String, CaseIterable, ExpressibleByArgument {
         case parse, stitch, memory, http
         case wal, snapshot
+        case snapshotLoad = "snapshot-load"
         case httpPlain = "http-plain"
         case httpGzip = "http-gzip"
     }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip, wal, snapshot. Default: all but snapshot.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip, wal, snapshot, snapshot-load. Default: all but snapshot and snapshot-load.")
     var only: [String] = []
 
     @Option(name: .long, help: "PRNG seed for every generated corpus.")
@@ -44,6 +45,9 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .customLong("scale-events"), help: "snapshot: touchpoints stored before the snapshot is taken.")
     var scaleEvents: Int = 10_000_000
 
+    @Option(name: .customLong("preload-events"), help: "snapshot-load: events sent to the daemon before the measured windows.")
+    var preloadEvents: Int = 2_000_000
+
     @Option(name: .long, help: "http: seconds of load per variant (ignored with --requests).")
     var seconds: Double = 10
 
@@ -68,8 +72,11 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .long, help: "http: durability setting written to the daemon's config (fsync | interval | none; default: the daemon's).")
     var durability: String?
 
-    @Flag(name: .customLong("keep-files"), help: "http: keep the daemon's temp directory (config, certs, state, log).")
+    @Flag(name: .customLong("keep-files"), help: "http: keep the daemon's temp directory (config, certs, state, log); snapshot: keep the snapshot.")
     var keepFiles = false
+
+    @Option(name: .customLong("recover-from"), help: "Only time loading this snapshot directory's recovery checkpoint in a fresh process (e.g. one kept by --only snapshot --keep-files).")
+    var recoverFrom: String?
 
     @Flag(name: .long, help: "Print the result table as Markdown.")
     var markdown = false
@@ -94,7 +101,7 @@ struct JourneyBench: AsyncParsableCommand {
     private func selected(_ part: Part) -> Bool {
         let names = Set(selectedNames)
         // The 10M-touchpoint snapshot benchmark takes minutes and 7 GiB: only when asked for.
-        if names.isEmpty { return part != .snapshot }
+        if names.isEmpty { return part != .snapshot && part != .snapshotLoad }
         switch part {
         case .httpPlain: return names.contains("http") || names.contains("http-plain")
         case .httpGzip: return names.contains("http") || names.contains("http-gzip")
@@ -120,6 +127,15 @@ struct JourneyBench: AsyncParsableCommand {
             return
         }
         var table = ResultTable()
+        if let recoverFrom {
+            let result = try DurabilityBenchmark.recover(snapshotDirectory: recoverFrom, log: log)
+            let name = "6 recovery (fresh process)"
+            table.add(name, "checkpoint load", String(format: "%.1f s", result.seconds), target: "≤ 30 s", met: result.seconds <= 30)
+            table.add(name, "RSS after load", Format.bytes(Double(result.resident)))
+            table.note("recover: \(Format.number(Double(result.profiles))) profiles, \(Format.number(Double(result.touchpoints))) touchpoints from \(recoverFrom)")
+            print(table.render(markdown: markdown), terminator: "")
+            return
+        }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         table.note("machine: \(cores) cores, \(Format.bytes(Double(ProcessInfo.processInfo.physicalMemory))) RAM; load average at start \(ProcessStats.loadAverage()); seed \(seed)")
 
@@ -163,9 +179,10 @@ struct JourneyBench: AsyncParsableCommand {
 
         if selected(.snapshot) {
             log("snapshot: \(scaleCustomers) customers, \(scaleEvents) touchpoints …")
-            let result = try await DurabilityBenchmark.scale(seed: seed, customers: scaleCustomers, events: scaleEvents, chunkSize: chunk, log: log)
+            let result = try await DurabilityBenchmark.scale(
+                seed: seed, customers: scaleCustomers, events: scaleEvents, chunkSize: chunk, keepFiles: keepFiles, log: log)
             let name = "6 snapshot + recovery"
-            table.add(name, "snapshot (2 threads, nice 10)", String(format: "%.1f s", result.snapshotSeconds), target: "≤ 30 s", met: result.snapshotSeconds <= 30)
+            table.add(name, "snapshot (2 background threads)", String(format: "%.1f s", result.snapshotSeconds), target: "≤ 30 s", met: result.snapshotSeconds <= 30)
             table.add(name, "recovery: checkpoint load", String(format: "%.1f s", result.recoverySeconds), target: "≤ 30 s", met: result.recoverySeconds <= 30)
             table.add(name, "WAL replay (apply)", Format.number(result.replayEventsPerSecond) + " events/s")
             table.add(name, "RSS after build / peak in snapshot", Format.bytes(Double(result.residentAfterBuild)) + " / " + Format.bytes(Double(result.residentPeakDuringSnapshot)))
@@ -205,6 +222,30 @@ struct JourneyBench: AsyncParsableCommand {
                 let result = try await HTTPBenchmark.run(options, pool: pool, log: log)
                 addRows(&table, result)
             }
+        }
+
+        if selected(.snapshotLoad) {
+            let options = HTTPBenchmark.Options(
+                binary: journeyd ?? BenchDaemon.defaultBinary(), connections: connections, seconds: seconds, requests: nil,
+                batchSize: batchSize, gzip: false, templates: templates, gzipPool: 0, seed: seed, durability: durability,
+                keepFiles: keepFiles)
+            let result = try await SnapshotUnderLoadBenchmark.run(options, preloadEvents: preloadEvents, log: log)
+            let name = "7 snapshot under HTTPS load (\(connections) conn)"
+            let ratio = result.during.eventsPerSecond / max(result.before.eventsPerSecond, 1)
+            table.add(name, "events/s before / during", Format.number(result.before.eventsPerSecond) + " / " + Format.number(result.during.eventsPerSecond))
+            table.add(name, "throughput during / before", String(format: "%.0f %%", ratio * 100), target: "≥ 80 %", met: ratio >= 0.8)
+            table.add(name, "ack p50 / p99 before", Format.milliseconds(nanoseconds: result.before.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: result.before.latency(0.99)))
+            let p99 = result.during.latency(0.99)
+            table.add(name, "ack p50 / p99 during", Format.milliseconds(nanoseconds: result.during.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: p99), target: "p99 < 50 ms", met: p99 < 50_000_000)
+            table.add(name, "ack max during", Format.milliseconds(nanoseconds: result.during.latencies.last ?? 0))
+            table.add(name, "snapshot under load", String(format: "%.1f s", result.snapshotSeconds))
+            table.add(name, "SIGTERM to exit (final snapshot)", String(format: "%.1f s", result.stopSeconds))
+            table.add(name, "restart to ready", String(format: "%.1f s", result.readySeconds), target: "≤ 30 s", met: result.readySeconds <= 30)
+            table.add(name, "journeyd RSS after restart", result.residentAfterRestart.map { Format.bytes(Double($0)) } ?? "?")
+            var note = "snapshot-load: \(Format.number(Double(result.preloaded))) events preloaded in \(String(format: "%.0f", result.preloadSeconds)) s; snapshot of \(Format.number(Double(result.touchpoints))) touchpoints; windows \(String(format: "%.1f", result.before.seconds)) s / \(String(format: "%.1f", result.during.seconds)) s, \(result.before.failed + result.during.failed) failed requests; journeyd RSS \(result.residentBefore.map { Format.bytes(Double($0)) } ?? "?") before, \(result.residentAfter.map { Format.bytes(Double($0)) } ?? "?") after"
+            if let failure = result.firstFailure { note += "; first failure: \(failure)" }
+            if let recovered = result.recoveredLine { note += "; after restart: \(recovered)" }
+            table.note(note)
         }
 
         print(table.render(markdown: markdown), terminator: "")

@@ -1,3 +1,4 @@
+import CSystemSupport
 import Foundation
 import JourneyCore
 import Testing
@@ -142,6 +143,9 @@ import Testing
     @Test func backgroundThreadsReturnResultsInJobOrderAndRethrowTheFirstError() async throws {
         let squares = try await BackgroundThreads.run(40, threads: 3) { $0 * $0 }
         #expect(squares == (0..<40).map { $0 * $0 })
+        // Snapshot threads give way to ingest; ordinary ones are left alone.
+        #expect(try await BackgroundThreads.run(background: true) { journeyd_thread_is_background() } == 1)
+        #expect(try await BackgroundThreads.run { journeyd_thread_is_background() } == 0)
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             _ = try await BackgroundThreads.run(10, threads: 2) { index in

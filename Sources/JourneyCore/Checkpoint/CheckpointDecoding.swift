@@ -225,8 +225,9 @@ public struct StitcherCheckpointAssembler {
             }
         case .profile(let profile):
             let slot = Int32(stitcher.profiles.count)
-            for touchpoint in profile.touchpoints {
-                stitcher.storedMessages.insert(MessageKey(sourceIndex: touchpoint.sourceIndex, messageID: touchpoint.messageID))
+            // By index: iterating would copy (retain and release) every touchpoint.
+            for index in profile.touchpoints.indices {
+                stitcher.storedMessages.insert(MessageKey(sourceIndex: profile.touchpoints[index].sourceIndex, messageID: profile.touchpoints[index].messageID))
             }
             stitcher.slotByProfileID[profile.id] = slot
             stitcher.profiles.append(profile)

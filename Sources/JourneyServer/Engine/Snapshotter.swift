@@ -47,11 +47,12 @@ public actor Snapshotter {
             busy = false
             if !queue.isEmpty { queue.removeFirst().resume() }
         }
-        guard let cut = await engine.cut() else { throw IngestEngine.Unavailable.starting }
+        guard case let (stitcher, position)? = await engine.cut() else { throw IngestEngine.Unavailable.starting }
         let started = ContinuousClock.now
-        let (name, manifest) = try await writer.write(cut.stitcher, walPosition: cut.position, createdAt: .now)
+        // Handed over, not copied: the writer frees the cut on one of its threads.
+        let (name, manifest) = try await writer.write(consume stitcher, walPosition: position, createdAt: .now)
         let removed = writer.store.applyRetention(keep: keep)
-        await engine.snapshotPublished(at: recoverablePosition(fallback: cut.position))
+        await engine.snapshotPublished(at: recoverablePosition(fallback: position))
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         let snapshot = Last(name: name, manifest: manifest, durationMilliseconds: milliseconds)
@@ -61,7 +62,7 @@ public actor Snapshotter {
             metadata: [
                 "snapshot": "\(name)", "duration_ms": "\(milliseconds)", "profiles": "\(manifest.counts.profiles)",
                 "touchpoints": "\(manifest.counts.touchpoints)", "bytes": "\(manifest.files.reduce(0) { $0 + $1.bytes })",
-                "wal_position": "\(cut.position)", "removed": "\(removed.count)",
+                "wal_position": "\(position)", "removed": "\(removed.count)",
             ])
         return snapshot
     }

@@ -1,3 +1,4 @@
+import CSystemSupport
 import Crypto
 import Foundation
 
@@ -9,6 +10,9 @@ final class HashingFileSink {
     private var hasher = SHA256()
     private(set) var bytesWritten = 0
     private var closed = false
+    /// Bytes before this offset have been handed to the kernel for writeback.
+    private var writebackStarted = 0
+    private static let writebackStep = 8 << 20
 
     init(path: String) throws(StorageError) {
         self.path = path
@@ -32,6 +36,10 @@ final class HashingFileSink {
             written += result
         }
         bytesWritten += count
+        if bytesWritten - writebackStarted >= Self.writebackStep {
+            _ = journeyd_start_writeback(fd, Int64(writebackStarted), Int64(bytesWritten - writebackStarted))
+            writebackStarted = bytesWritten
+        }
     }
 
     /// Fsyncs and closes the file; returns the hex SHA-256 of everything written.

@@ -6,7 +6,7 @@ import JourneyCore
 /// reads the WAL position in the same step on the engine) and publishes it through `SnapshotStore`.
 ///
 /// The files are independent jobs (the recovery checkpoint, each touchpoints part, profiles,
-/// identities, merges) that two dedicated threads at lowered CPU priority (nice +10) take in turn,
+/// identities, merges) that two dedicated background threads (SCHED_IDLE) take in turn,
 /// largest first, so both cores help while ingest keeps priority.
 public struct SnapshotWriter: Sendable {
     public let store: SnapshotStore
@@ -28,31 +28,48 @@ public struct SnapshotWriter: Sendable {
         case profiles, identities, merges
     }
 
-    /// Writes and publishes the snapshot; returns its name and manifest.
-    public func write(_ stitcher: Stitcher, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
+    /// Writes and publishes the snapshot; returns its name and manifest. Takes the stitcher copy
+    /// over (pass it with `consume`), so that it is freed on a writer thread at the end.
+    public func write(_ stitcher: consuming Stitcher, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
+        let source = SnapshotSource(consume stitcher)
+        do {
+            let written = try await writeFiles(source, walPosition: walPosition, createdAt: createdAt)
+            try await BackgroundThreads.run(background: true) { source.release() }
+            return written
+        } catch {
+            _ = try? await BackgroundThreads.run(background: true) { source.release() }
+            throw error
+        }
+    }
+
+    private func writeFiles(_ source: SnapshotSource, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
         let name = store.nextName(at: createdAt)
-        let temporary = try store.makeTemporaryDirectory(for: name)
-        let rows = SnapshotRows(stitcher)
-        let parts = rows.touchpointParts(rowsPerPart: touchpointsPerPart)
+        let partSize = touchpointsPerPart
+        // Sorting a million profile ids and creating files take a while: not on the cooperative
+        // pool, where they would hold up ingest.
+        let (temporary, parts) = try await BackgroundThreads.run(background: true) { [store] in
+            (try store.makeTemporaryDirectory(for: name), source.prepareRows().touchpointParts(rowsPerPart: partSize))
+        }
         let touchpointJobs: [Job] = parts.count <= 1
             ? [.touchpoints(name: "touchpoints.jsonl.gz", parts.first)]
             : parts.enumerated().map { index, range in .touchpoints(name: Self.partName(index + 1), range) }
         // Largest first, so the two threads finish close together.
         let jobs: [Job] = [.checkpoint] + touchpointJobs + [.profiles, .identities, .merges]
-        let written = try await BackgroundThreads.run(jobs.count, threads: threads, niceness: 10) { index in
+        let written = try await BackgroundThreads.run(jobs.count, threads: threads, background: true) { index in
+            let rows = source.rows
             switch jobs[index] {
             case .checkpoint:
-                try Self.writeCheckpoint(stitcher, directory: temporary)
+                return try Self.writeCheckpoint(source.stitcher, directory: temporary)
             case .touchpoints(let file, let range):
-                try Self.writeTable(file, directory: temporary) { row in
+                return try Self.writeTable(file, directory: temporary) { row in
                     if let range { try rows.forEachTouchpoint(in: range, row) }
                 }
             case .profiles:
-                try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try rows.forEachProfile($0) }
+                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try rows.forEachProfile($0) }
             case .identities:
-                try Self.writeTable("identities.jsonl.gz", directory: temporary) { try rows.forEachIdentity($0) }
+                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try rows.forEachIdentity($0) }
             case .merges:
-                try Self.writeTable("merges.jsonl.gz", directory: temporary) { try rows.forEachMerge($0) }
+                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try rows.forEachMerge($0) }
             }
         }
         let checkpoint = written[0]
@@ -62,7 +79,9 @@ public struct SnapshotWriter: Sendable {
             createdAt: createdAt, walPosition: walPosition,
             counts: .init(profiles: profiles.rows, touchpoints: touchpoints.reduce(0) { $0 + $1.rows }, identities: identities.rows, merges: merges.rows),
             files: [profiles] + touchpoints + [identities, merges, checkpoint])
-        try store.publish(temporaryDirectory: temporary, name: name, manifest: manifest)
+        try await BackgroundThreads.run(background: true) { [store] in
+            try store.publish(temporaryDirectory: temporary, name: name, manifest: manifest)
+        }
         return (name, manifest)
     }
 
@@ -86,13 +105,46 @@ public struct SnapshotWriter: Sendable {
     }
 }
 
+/// The snapshot's copy of the state, shared by the writer threads, and freed on one of them at
+/// the end: by then it holds the old version of everything ingest changed since the cut, and
+/// freeing that is the biggest deallocation journeyd does — it must not run on the cooperative
+/// pool. Set before the jobs start, read-only while they run, released after they all ended.
+private final class SnapshotSource: @unchecked Sendable {
+    private var state: Stitcher?
+    private var preparedRows: SnapshotRows?
+
+    init(_ stitcher: consuming Stitcher) {
+        state = consume stitcher
+    }
+
+    var stitcher: Stitcher { state! }
+    var rows: SnapshotRows { preparedRows! }
+
+    /// Builds the rows (sorts the profiles); call once, before the jobs start.
+    func prepareRows() -> SnapshotRows {
+        let rows = SnapshotRows(state!)
+        preparedRows = rows
+        return rows
+    }
+
+    func release() {
+        state = nil
+        preparedRows = nil
+    }
+}
+
 /// Runs blocking jobs on new threads (not the cooperative pool), optionally at a lower priority.
 enum BackgroundThreads {
+    /// Runs one job on a new thread.
+    static func run<T: Sendable>(background: Bool = false, _ job: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run(1, threads: 1, background: background) { _ in try job() }[0]
+    }
+
     /// Runs jobs `0..<count` on `threads` threads; each thread takes the next job when it finishes
     /// one. Returns the results in job order. After a job throws, no further job starts and the
     /// first error is rethrown once the running ones end.
     static func run<T: Sendable>(
-        _ count: Int, threads: Int, niceness: Int32 = 0, _ job: @escaping @Sendable (Int) throws -> T
+        _ count: Int, threads: Int, background: Bool = false, _ job: @escaping @Sendable (Int) throws -> T
     ) async throws -> [T] {
         guard count > 0 else { return [] }
         let queue = JobQueue<T>(count: count)
@@ -102,7 +154,7 @@ enum BackgroundThreads {
             queue.running = threadCount
             for _ in 0..<threadCount {
                 let thread = Thread {
-                    if niceness != 0 { _ = journeyd_set_thread_niceness(niceness) }
+                    if background { _ = journeyd_set_thread_background() }
                     while let index = queue.take() {
                         queue.complete(index, Result { try job(index) })
                     }

@@ -50,15 +50,15 @@ struct SegmentWriter {
     }
 
     /// Deletes segments that end at or before `lsn`, never the open one.
-    mutating func removeSegments(before lsn: UInt64, logger: Logger) {
+    /// Forgets the segments wholly before `lsn` (never the open one) and returns their paths, for
+    /// `SegmentRemover`.
+    mutating func detachSegments(before lsn: UInt64) -> [String] {
+        var paths: [String] = []
         while let first = segments.first, first.end <= lsn, first.base != base {
-            let path = directory + "/" + WALFormat.segmentName(base: first.base)
-            if unlink(path) != 0 && errno != ENOENT {
-                logger.warning("WAL segment not removed", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(errno)))"])
-                return
-            }
+            paths.append(directory + "/" + WALFormat.segmentName(base: first.base))
             segments.removeFirst()
         }
+        return paths
     }
 
     mutating func closeFile() {

@@ -53,6 +53,7 @@ public final class WriteAheadLog: Sendable {
     private let wakeUp = NSCondition()
     private let logger: Logger
     private let fileSystem: WALFileSystem
+    private let remover: SegmentRemover
 
     /// Opens the log for appending after `WALReader.replay` has repaired it.
     /// - Parameter scan: the reader's result: where the log ends and which segments exist.
@@ -66,6 +67,7 @@ public final class WriteAheadLog: Sendable {
         self.retryInterval = retryInterval
         self.logger = logger
         self.fileSystem = fileSystem
+        self.remover = SegmentRemover(logger: logger)
         self.state = Mutex(State(appendedLSN: scan.endLSN, ackedLSN: scan.endLSN))
         let writer = try SegmentWriter(directory: directory, scan: scan, fileSystem: fileSystem)
         let thread = Thread { [self] in self.flushLoop(writer) }
@@ -185,8 +187,9 @@ public final class WriteAheadLog: Sendable {
                     state.withLock { $0.syncs += 1 }
                 }
             }
-            writer.removeSegments(before: removable, logger: logger)
+            remover.remove(writer.detachSegments(before: removable))
             if closing {
+                remover.drain()
                 finishClose()
                 writer.closeFile()
                 return
