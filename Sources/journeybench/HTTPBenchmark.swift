@@ -56,11 +56,7 @@ enum HTTPBenchmark {
         var eventsPerSecond: Double { Double(accepted) / seconds }
         var requestsPerSecond: Double { Double(requests) / seconds }
 
-        func latency(_ quantile: Double) -> UInt64 {
-            guard !latencies.isEmpty else { return 0 }
-            let rank = Int((quantile * Double(latencies.count)).rounded(.up)) - 1
-            return latencies[min(latencies.count - 1, max(0, rank))]
-        }
+        func latency(_ quantile: Double) -> UInt64 { Percentile.of(latencies, quantile) }
     }
 
     /// Request bodies: templates patched per request (plain) or pre-compressed (gzip).

@@ -19,11 +19,7 @@ enum SnapshotUnderLoadBenchmark {
 
         var eventsPerSecond: Double { Double(events) / max(seconds, 1e-9) }
 
-        func latency(_ quantile: Double) -> UInt64 {
-            guard !latencies.isEmpty else { return 0 }
-            let rank = Int((quantile * Double(latencies.count)).rounded(.up)) - 1
-            return latencies[min(latencies.count - 1, max(0, rank))]
-        }
+        func latency(_ quantile: Double) -> UInt64 { Percentile.of(latencies, quantile) }
 
         init(_ results: [HTTPBenchmark.WorkerResult], seconds: Double) {
             events = results.reduce(0) { $0 + $1.accepted }

@@ -147,3 +147,12 @@ enum Format {
         String(format: "%.2f ms", Double(nanoseconds) / 1e6)
     }
 }
+
+enum Percentile {
+    /// The nearest-rank `quantile` (0…1) of ascending `sorted` values; 0 when there are none.
+    static func of(_ sorted: [UInt64], _ quantile: Double) -> UInt64 {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((quantile * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(sorted.count - 1, max(0, rank))]
+    }
+}

@@ -16,7 +16,7 @@ final class GzipFileReader {
     private var output = [UInt8](repeating: 0, count: GzipMembers.maxMemberBytes)
     /// Called with every block of raw (compressed) bytes read from the file, in order; lets a
     /// verifier hash the file in the same pass that decompresses it.
-    var rawBytesObserver: ((Data) -> Void)? {
+    var rawBytesObserver: ((ArraySlice<UInt8>) -> Void)? {
         get { file.observer }
         set { file.observer = newValue }
     }

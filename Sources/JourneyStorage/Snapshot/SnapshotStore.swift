@@ -128,18 +128,15 @@ public struct SnapshotStore: Sendable {
         let manifest = try SnapshotManifest(json: [UInt8](data))
         for file in manifest.files {
             let filePath = directory + "/" + file.name
-            guard let handle = FileHandle(forReadingAtPath: filePath) else {
-                throw .fileMismatch(file: file.name, reason: "missing")
-            }
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            var size = 0
-            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                hasher.update(data: chunk)
-                size += chunk.count
+            let size: Int
+            let sha256: SHA256.Digest
+            do {
+                (size, sha256) = try FileBlockReader.digest(of: filePath)
+            } catch {
+                throw .fileMismatch(file: file.name, reason: "\(error)")
             }
             guard size == file.bytes else { throw .fileMismatch(file: file.name, reason: "\(size) bytes, manifest says \(file.bytes)") }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = sha256.map { String(format: "%02x", $0) }.joined()
             guard digest == file.sha256 else { throw .fileMismatch(file: file.name, reason: "sha256 differs") }
         }
         return manifest

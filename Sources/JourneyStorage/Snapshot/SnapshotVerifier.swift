@@ -288,22 +288,12 @@ public enum SnapshotVerifier {
             let path = directory + "/" + file.name
             guard FileManager.default.fileExists(atPath: path) else { throw SnapshotProblem(file: file.name, "missing") }
             try checkMode(path, file: file.name, isDirectory: false)
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw SnapshotProblem(file: file.name, "cannot be opened") }
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            var size = 0
-            while true {
-                let chunk: Data?
-                do {
-                    chunk = try handle.read(upToCount: 1 << 20)
-                } catch {
-                    throw SnapshotProblem(file: file.name, "cannot be read: \(systemErrorDescription(error))")
-                }
-                guard let chunk, !chunk.isEmpty else { break }
-                hasher.update(data: chunk)
-                size += chunk.count
+            do {
+                let (size, digest) = try FileBlockReader.digest(of: path)
+                try compare(file, size: size, digest: digest)
+            } catch let error as StorageError {
+                throw SnapshotProblem(file: file.name, "cannot be read: \(SnapshotTableReader.reason(error))")
             }
-            try compare(file, size: size, digest: hasher.finalize())
         }
 
         func compare(_ file: SnapshotManifest.File, size: Int, digest: SHA256.Digest) throws {

@@ -6,7 +6,8 @@ final class ZstdFileReader {
     let path: String
     private let context: OpaquePointer
     private let file: FileBlockReader
-    private var input: [UInt8] = []
+    /// The block being decompressed (a slice of the block reader's buffer): `input[inputOffset...]`.
+    private var input: ArraySlice<UInt8> = []
     private var inputOffset = 0
     private var output = [UInt8](repeating: 0, count: 1 << 20)
     /// What zstd last said it still needs to finish the current frame (0 between frames).
@@ -31,13 +32,14 @@ final class ZstdFileReader {
     func nextChunk() throws(StorageError) -> ArraySlice<UInt8>? {
         while true {
             if inputOffset == input.count {
+                input = []
                 let block = try file.next()
                 guard !block.isEmpty else {
                     guard sawData else { throw .readFailed(path: path, reason: "the file is empty (not a zstd frame)") }
                     guard frameRemaining == 0 else { throw .readFailed(path: path, reason: "zstd data ends early (truncated file)") }
                     return nil
                 }
-                input = [UInt8](block)
+                input = block
                 inputOffset = 0
                 sawData = true
             }
