@@ -113,18 +113,22 @@ extension Stitcher {
         writer.varint(profile.identifierIDs.count)
         for id in profile.identifierIDs { writer.varint(Int(id)) }
         writer.varint(profile.touchpoints.count)
-        for touchpoint in profile.touchpoints {
-            writer.i64(touchpoint.timestamp)
-            writer.i64(touchpoint.receivedAt)
-            writer.string(touchpoint.messageID)
-            writer.varint(Int(touchpoint.sourceIndex))
-            writer.varint(Int(touchpoint.channelIndex))
-            writer.varint(Int(touchpoint.nameIndex))
-            writer.u8(touchpoint.type.binaryCode)
-            writer.u8(touchpoint.phase?.binaryCode ?? 0)
-            writer.varint(touchpoint.links.count)
-            for link in touchpoint.links { writer.varint(Int(link)) }
-            writer.lengthPrefixed(touchpoint.properties)
+        // Through a buffer pointer: iterating the array would copy (retain and release) every
+        // touchpoint.
+        profile.touchpoints.withUnsafeBufferPointer { touchpoints in
+            for index in touchpoints.indices {
+                writer.i64(touchpoints[index].timestamp)
+                writer.i64(touchpoints[index].receivedAt)
+                writer.string(touchpoints[index].messageID)
+                writer.varint(Int(touchpoints[index].sourceIndex))
+                writer.varint(Int(touchpoints[index].channelIndex))
+                writer.varint(Int(touchpoints[index].nameIndex))
+                writer.u8(touchpoints[index].type.binaryCode)
+                writer.u8(touchpoints[index].phase?.binaryCode ?? 0)
+                writer.varint(touchpoints[index].links.count)
+                for link in touchpoints[index].links { writer.varint(Int(link)) }
+                writer.lengthPrefixed(touchpoints[index].properties)
+            }
         }
         writer.i64(profile.lastSeen)
         writer.varint(profile.channelFirstUse.count)
