@@ -10,7 +10,39 @@ public struct SnapshotRows: Sendable {
 
     public init(_ stitcher: Stitcher) {
         self.stitcher = stitcher
-        self.order = stitcher.slotByProfileID.entries.sorted { $0.key < $1.key }.map(\.value)
+        self.order = Self.profileOrder(stitcher)
+    }
+
+    /// Profile slots by profile id. Ids are `p_` + 16 lowercase hex digits, whose text order is
+    /// their numeric order, so they are sorted as integers (several times faster than comparing a
+    /// million strings); any other id falls back to sorting the text.
+    private static func profileOrder(_ stitcher: Stitcher) -> [Int32] {
+        var keyed: [(key: UInt64, slot: Int32)] = []
+        keyed.reserveCapacity(stitcher.slotByProfileID.count)
+        for (id, slot) in stitcher.slotByProfileID.entries {
+            guard let key = hexKey(id) else {
+                return stitcher.slotByProfileID.entries.sorted { $0.key < $1.key }.map(\.value)
+            }
+            keyed.append((key, slot))
+        }
+        keyed.sort { $0.key < $1.key }
+        return keyed.map(\.slot)
+    }
+
+    private static func hexKey(_ id: String) -> UInt64? {
+        var id = id
+        return id.withUTF8 { bytes -> UInt64? in
+            guard bytes.count == 18, bytes[0] == UInt8(ascii: "p"), bytes[1] == UInt8(ascii: "_") else { return nil }
+            var key: UInt64 = 0
+            for byte in bytes[2...] {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): key = key << 4 | UInt64(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): key = key << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+                default: return nil
+                }
+            }
+            return key
+        }
     }
 
     public var profileCount: Int { order.count }

@@ -24,7 +24,8 @@ public struct SnapshotWriter: Sendable {
     /// One file of the snapshot.
     private enum Job: Sendable {
         case checkpoint
-        case touchpoints(name: String, SnapshotRows.TouchpointRange?)
+        /// Part `part` of the touchpoints, or all of them in one file when nil.
+        case touchpoints(name: String, part: Int?)
         case profiles, identities, merges
     }
 
@@ -45,31 +46,30 @@ public struct SnapshotWriter: Sendable {
     private func writeFiles(_ source: SnapshotSource, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
         let name = store.nextName(at: createdAt)
         let partSize = touchpointsPerPart
-        // Sorting a million profile ids and creating files take a while: not on the cooperative
-        // pool, where they would hold up ingest.
-        let (temporary, parts) = try await BackgroundThreads.run(background: true) { [store] in
-            (try store.makeTemporaryDirectory(for: name), source.prepareRows().touchpointParts(rowsPerPart: partSize))
-        }
-        let touchpointJobs: [Job] = parts.count <= 1
-            ? [.touchpoints(name: "touchpoints.jsonl.gz", parts.first)]
-            : parts.enumerated().map { index, range in .touchpoints(name: Self.partName(index + 1), range) }
-        // Largest first, so the two threads finish close together.
+        let temporary = try await BackgroundThreads.run(background: true) { [store] in try store.makeTemporaryDirectory(for: name) }
+        let touchpointRows = source.stitcher.touchpointCount
+        let partCount = touchpointRows <= partSize ? 1 : (touchpointRows + partSize - 1) / partSize
+        let touchpointJobs: [Job] = partCount == 1
+            ? [.touchpoints(name: "touchpoints.jsonl.gz", part: nil)]
+            : (0..<partCount).map { .touchpoints(name: Self.partName($0 + 1), part: $0) }
+        // Largest first, so the two threads finish close together. The checkpoint needs no row
+        // order, so it starts while the other thread sorts the profiles (`SnapshotSource.rows`).
         let jobs: [Job] = [.checkpoint] + touchpointJobs + [.profiles, .identities, .merges]
         let written = try await BackgroundThreads.run(jobs.count, threads: threads, background: true) { index in
-            let rows = source.rows
             switch jobs[index] {
             case .checkpoint:
                 return try Self.writeCheckpoint(source.stitcher, directory: temporary)
-            case .touchpoints(let file, let range):
+            case .touchpoints(let file, let part):
+                let (rows, parts) = source.rows(partSize: partSize)
                 return try Self.writeTable(file, directory: temporary) { row in
-                    if let range { try rows.forEachTouchpoint(in: range, row) }
+                    if let part { try rows.forEachTouchpoint(in: parts[part], row) } else { try parts.first.map { try rows.forEachTouchpoint(in: $0, row) } }
                 }
             case .profiles:
-                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try rows.forEachProfile($0) }
+                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachProfile($0) }
             case .identities:
-                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try rows.forEachIdentity($0) }
+                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachIdentity($0) }
             case .merges:
-                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try rows.forEachMerge($0) }
+                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachMerge($0) }
             }
         }
         let checkpoint = written[0]
@@ -108,28 +108,36 @@ public struct SnapshotWriter: Sendable {
 /// The snapshot's copy of the state, shared by the writer threads, and freed on one of them at
 /// the end: by then it holds the old version of everything ingest changed since the cut, and
 /// freeing that is the biggest deallocation journeyd does — it must not run on the cooperative
-/// pool. Set before the jobs start, read-only while they run, released after they all ended.
+/// pool. `state` is set at creation and read-only until `release()`, which runs after every job
+/// ended; the rows are built by the first job that needs them, under `lock`.
 private final class SnapshotSource: @unchecked Sendable {
     private var state: Stitcher?
-    private var preparedRows: SnapshotRows?
+    private let lock = NSLock()
+    private var prepared: (rows: SnapshotRows, parts: [SnapshotRows.TouchpointRange])?
 
     init(_ stitcher: consuming Stitcher) {
         state = consume stitcher
     }
 
     var stitcher: Stitcher { state! }
-    var rows: SnapshotRows { preparedRows! }
 
-    /// Builds the rows (sorts the profiles); call once, before the jobs start.
-    func prepareRows() -> SnapshotRows {
-        let rows = SnapshotRows(state!)
-        preparedRows = rows
-        return rows
+    /// The rows (profiles sorted by id) and the touchpoint parts; the first caller builds them,
+    /// the others wait for it.
+    func rows(partSize: Int) -> (rows: SnapshotRows, parts: [SnapshotRows.TouchpointRange]) {
+        lock.withLock {
+            if let prepared { return prepared }
+            let rows = SnapshotRows(state!)
+            let built = (rows, rows.touchpointParts(rowsPerPart: partSize))
+            prepared = built
+            return built
+        }
     }
 
     func release() {
-        state = nil
-        preparedRows = nil
+        lock.withLock {
+            state = nil
+            prepared = nil
+        }
     }
 }
 
