@@ -125,6 +125,31 @@ import Testing
         }
     }
 
+    /// A touchpoints table past one gzip member (1 MiB): journeyd writes tables as several gzip
+    /// members (docs/SNAPSHOTS.md), and DuckDB must read them as one stream, every row.
+    @Test func aTableOfSeveralGzipMembersLoadsWhole() async throws {
+        try await withDaemon("members") { daemon, client async throws in
+            let padding = String(repeating: "x", count: 300)
+            for batch in 0..<30 {
+                let events = (0..<100).map { index in
+                    Events.track("Page Read", userId: "reader-\(index % 50)", messageId: "mm-\(batch)-\(index)", extra: #""properties":{"note":"\#(padding)"}"#)
+                }
+                #expect(try await client.post("/v1/batch", Events.batch(events)).status == 200)
+            }
+            let reply = try await client.admin("/v1/snapshots", method: .POST)
+            #expect(reply.status == 200, "\(reply.text)")
+            let directory = daemon.stateDirectory + "/snapshots/" + (try reply.json())["name"]!.string!
+            let file = [UInt8](FileManager.default.contents(atPath: directory + "/touchpoints.jsonl.gz")!)
+            let members = (0..<(file.count - 2)).filter { file[$0] == 0x1F && file[$0 + 1] == 0x8B && file[$0 + 2] == 0x08 }
+            #expect(members.count >= 2, "expected several gzip members, found \(members.count)")
+            let duck = try CommandRun.run(
+                "/usr/bin/env",
+                ["python3", "-c", "import duckdb, sys; print(duckdb.sql(f\"SELECT count(*), count(DISTINCT message_id) FROM read_json('{sys.argv[1]}/touchpoints.jsonl.gz')\").fetchall()[0])", directory])
+            #expect(duck.status == 0, "\(duck.stderr)")
+            #expect(duck.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "(3000, 3000)")
+        }
+    }
+
     /// Runs the DESIGN.md query and a few counts with DuckDB's Python package; prints JSON.
     static func duckDB(_ directory: String) throws -> CommandRun {
         let script = """
