@@ -152,6 +152,23 @@ enum HTTPBenchmark {
         var firstFailure: String?
         var wireBytes = 0
         var jsonBytes = 0
+
+        /// The workers' results added up, latencies sorted.
+        static func merged(_ results: [WorkerResult]) -> WorkerResult {
+            var total = WorkerResult()
+            for result in results {
+                total.latencies += result.latencies
+                total.requests += result.requests
+                total.accepted += result.accepted
+                total.duplicates += result.duplicates
+                total.failed += result.failed
+                total.firstFailure = total.firstFailure ?? result.firstFailure
+                total.wireBytes += result.wireBytes
+                total.jsonBytes += result.jsonBytes
+            }
+            total.latencies.sort()
+            return total
+        }
     }
 
     static func run(_ options: Options, pool: BodyPool, log: @escaping @Sendable (String) -> Void) async throws -> Result {
@@ -201,14 +218,11 @@ enum HTTPBenchmark {
         let stopped = await daemon.stop()
         log("\(label): journeyd stopped with status \(stopped.status) after \(String(format: "%.2f", stopped.seconds)) s")
 
-        var latencies = measured.flatMap(\.latencies)
-        latencies.sort()
+        let total = WorkerResult.merged(measured)
         return Result(
-            gzip: options.gzip, connections: options.connections, requests: measured.reduce(0) { $0 + $1.requests },
-            accepted: measured.reduce(0) { $0 + $1.accepted }, duplicates: measured.reduce(0) { $0 + $1.duplicates },
-            failed: measured.reduce(0) { $0 + $1.failed }, firstFailure: measured.compactMap(\.firstFailure).first,
-            seconds: seconds, latencies: latencies, wireBytes: measured.reduce(0) { $0 + $1.wireBytes },
-            jsonBytes: measured.reduce(0) { $0 + $1.jsonBytes }, residentAtReady: residentAtReady, residentAtEnd: residentAtEnd,
+            gzip: options.gzip, connections: options.connections, requests: total.requests, accepted: total.accepted,
+            duplicates: total.duplicates, failed: total.failed, firstFailure: total.firstFailure, seconds: seconds,
+            latencies: total.latencies, wireBytes: total.wireBytes, jsonBytes: total.jsonBytes, residentAtReady: residentAtReady, residentAtEnd: residentAtEnd,
             daemonCPUSeconds: daemonCPU, clientCPUSeconds: clientCPU, daemonStats: stats, exitStatus: stopped.status,
             shutdownSeconds: stopped.seconds, foreignCores: foreignCores)
     }

@@ -237,7 +237,7 @@ struct JourneyBench: AsyncParsableCommand {
             table.add(name, "ack p50 / p99 before", Format.milliseconds(nanoseconds: result.before.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: result.before.latency(0.99)))
             let p99 = result.during.latency(0.99)
             table.add(name, "ack p50 / p99 during", Format.milliseconds(nanoseconds: result.during.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: p99), target: "p99 < 50 ms", met: p99 < 50_000_000)
-            table.add(name, "ack max during", Format.milliseconds(nanoseconds: result.during.latencies.last ?? 0))
+            table.add(name, "ack max during", Format.milliseconds(nanoseconds: result.during.slowest))
             table.add(name, "snapshot under load", String(format: "%.1f s", result.snapshotSeconds))
             table.add(name, "SIGTERM to exit (final snapshot)", String(format: "%.1f s", result.stopSeconds))
             table.add(name, "restart to ready", String(format: "%.1f s", result.readySeconds), target: "≤ 30 s", met: result.readySeconds <= 30)

@@ -9,25 +9,21 @@ import JourneyCore
 /// acknowledgement latency of the two windows. Then the daemon is stopped (SIGTERM: final
 /// snapshot) and started again on the same state: restart to ready.
 enum SnapshotUnderLoadBenchmark {
+    /// One measured stretch of load: the workers' results added up, and how long it lasted.
     struct Window {
-        var events = 0
-        var requests = 0
-        var failed = 0
-        var seconds = 0.0
-        /// Sorted, nanoseconds.
-        var latencies: [UInt64] = []
-
-        var eventsPerSecond: Double { Double(events) / max(seconds, 1e-9) }
-
-        func latency(_ quantile: Double) -> UInt64 { Percentile.of(latencies, quantile) }
+        var total: HTTPBenchmark.WorkerResult
+        var seconds: Double
 
         init(_ results: [HTTPBenchmark.WorkerResult], seconds: Double) {
-            events = results.reduce(0) { $0 + $1.accepted }
-            requests = results.reduce(0) { $0 + $1.requests }
-            failed = results.reduce(0) { $0 + $1.failed }
+            total = .merged(results)
             self.seconds = seconds
-            latencies = results.flatMap(\.latencies).sorted()
         }
+
+        var eventsPerSecond: Double { Double(total.accepted) / max(seconds, 1e-9) }
+        var failed: Int { total.failed }
+        var slowest: UInt64 { total.latencies.last ?? 0 }
+
+        func latency(_ quantile: Double) -> UInt64 { Percentile.of(total.latencies, quantile) }
     }
 
     struct Result {
