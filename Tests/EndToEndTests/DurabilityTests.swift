@@ -6,6 +6,21 @@ import Testing
 
 /// Nothing acknowledged is lost: kill -9 under load, torn WAL tails, clean restarts, damaged snapshots.
 @Suite struct DurabilityTests {
+    /// Restarts `daemon` expecting it to refuse: records `unexpected` if it started, expects a
+    /// non-zero exit otherwise and returns its log (nil if it started).
+    static func refusedRestart(_ daemon: DaemonProcess, _ unexpected: Comment) async throws -> String? {
+        do {
+            let started = try await daemon.restart()
+            await started.stop(keepFiles: true)
+            Issue.record(unexpected)
+            return nil
+        } catch let error as DaemonProcess.DaemonError {
+            guard case .exited(let status, let log) = error else { throw error }
+            #expect(status != 0)
+            return log
+        }
+    }
+
     /// Every message id in the newest snapshot's touchpoint files, with how often it occurs.
     static func storedMessageIDs(_ daemon: DaemonProcess, snapshot manifest: JSONValue) throws -> [String: Int] {
         let store = SnapshotStore(stateDirectory: daemon.stateDirectory)
@@ -121,13 +136,7 @@ import Testing
         bytes[WALFormat.headerSize + 200] ^= 0xff
         try Data(bytes).write(to: URL(fileURLWithPath: segment))
 
-        do {
-            let refused = try await daemon.restart()
-            await refused.stop(keepFiles: true)
-            Issue.record("journeyd started on a WAL with a corrupt record in the middle")
-        } catch let error as DaemonProcess.DaemonError {
-            guard case .exited(let status, let log) = error else { throw error }
-            #expect(status != 0)
+        if let log = try await Self.refusedRestart(daemon, "journeyd started on a WAL with a corrupt record in the middle") {
             #expect(log.contains("WAL corrupt in \(segment) at offset"), "\(log)")
             #expect(log.contains("--wal-skip-corrupt"))
         }
@@ -150,13 +159,7 @@ import Testing
         try? FileManager.default.removeItem(atPath: daemon.stateDirectory + "/snapshots")
         let wal = daemon.stateDirectory + "/wal"
         try FileManager.default.moveItem(atPath: wal + "/" + WALFormat.segmentName(base: 0), toPath: wal + "/" + WALFormat.segmentName(base: 4096))
-        do {
-            let started = try await daemon.restart()
-            await started.stop(keepFiles: true)
-            Issue.record("journeyd started although the WAL does not reach back to its state")
-        } catch let error as DaemonProcess.DaemonError {
-            guard case .exited(let status, let log) = error else { throw error }
-            #expect(status != 0)
+        if let log = try await Self.refusedRestart(daemon, "journeyd started although the WAL does not reach back to its state") {
             #expect(log.contains("ends at WAL position 0 but the WAL starts at 4096"), "\(log)")
         }
         await daemon.stop()
