@@ -45,7 +45,7 @@ struct JourneydCommand: AsyncParsableCommand {
             var application = JourneydApplication(configuration: prepared.configuration)
             application.skipCorruptWAL = walSkipCorrupt
             application.onReady = { addresses in
-                FileHandle.standardOutput.write(Data(LocalDevelopmentSetup.banner(prepared, http: addresses["http"]!, admin: addresses["admin"]!).utf8))
+                FileHandle.standardOutput.write(Data(LocalDevelopmentSetup.banner(prepared, http: addresses["http"]!, stream: addresses["stream"]!, admin: addresses["admin"]!).utf8))
             }
             try await application.run()
         }

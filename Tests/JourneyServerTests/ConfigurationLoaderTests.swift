@@ -188,11 +188,13 @@ struct ConfigurationLoaderTests {
 
         #expect(configuration.sources == [
             .init(name: "website", channel: "web", writeKey: "website-key", clientSubject: nil),
-            .init(name: "call-centre", channel: "call_center", writeKey: "call-centre-key", clientSubject: "CN=cc-exporter"),
-            .init(name: "store-feed", channel: "store", writeKey: nil, clientSubject: "CN=store,O=Shop"),
+            .init(name: "call-centre", channel: "call_center", writeKey: "call-centre-key", clientSubject: ClientSubject("CN=cc-exporter")),
+            .init(name: "store-feed", channel: "store", writeKey: nil, clientSubject: ClientSubject("CN=store,O=Shop")),
         ])
         #expect(configuration.source(forWriteKey: "call-centre-key")?.name == "call-centre")
         #expect(configuration.source(forWriteKey: "  call-centre-key ") == nil)
+        #expect(configuration.source(forClientSubject: ClientSubject("cn = store , o=Shop")!)?.name == "store-feed")
+        #expect(configuration.source(forClientSubject: ClientSubject("CN=store,O=shop")!) == nil)
 
         #expect(configuration.durability == .interval)
         #expect(configuration.snapshots == .init(interval: .seconds(600), keep: 48))
@@ -404,6 +406,17 @@ struct ConfigurationLoaderTests {
         Bad(replacements: ["LIMITS": "batch_events: 0"], key: "limits.batch_events"),
         Bad(replacements: ["LIMITS": "max_connections: 1.5"], key: "limits.max_connections"),
         Bad(replacements: ["LIMITS": "idle_timeout: 5 minutes"], key: "limits.idle_timeout"),
+        Bad(replacements: ["LIMITS": "handshake_timeout: 0s"], key: "limits.handshake_timeout"),
+        Bad(replacements: ["SOURCE": "client_subject: cc-exporter"], key: "sources[0].client_subject"),
+        Bad(replacements: ["SOURCE": "client_subject: CN=cc-exporter"], key: "sources[0].client_subject"),
+        Bad(replacements: ["SOURCE": "stream_write_key: maybe"], key: "sources[0].stream_write_key"),
+        Bad(replacing: ["    write_key": "client_subject: CN=x"], key: "sources[0].client_subject"),
+        Bad(replacements: ["TLS": "client_ca: /etc/ca.crt", "SOURCES": "- { name: b, channel: web, client_subject: CN=b, stream_write_key: true }"],
+            key: "sources[1].stream_write_key"),
+        Bad(
+            replacements: ["TLS": "client_ca: /etc/ca.crt", "SOURCE": "client_subject: CN=a",
+                "SOURCES": "- { name: b, channel: web, write_key: k2, client_subject: \"cn=a\" }"],
+            key: "sources[1].client_subject"),
         Bad(replacements: ["LIMITS": "batch_bytes: 16KB"], key: "limits.event_bytes"),
         Bad(replacing: ["  max_touchpoints_per_profile": "max_touchpoints_per_profile: yes"], key: "journeys.max_touchpoints_per_profile"),
         Bad(replacing: ["  format": "format: xml"], key: "logging.format"),
@@ -536,7 +549,10 @@ struct ConfigurationLoaderTests {
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LIMITS__EVENT_BYTES": "huge"])).key == "limits.event_bytes")
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LISTENERS__HTTP__ADDRESS": "nowhere"])).key == "listeners.http.address")
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_LIMITS__EVENT_BITES": "1KiB"])) == .unknownKey(
-            "limits.event_bites", allowed: ["batch_bytes", "batch_events", "event_bytes", "idle_timeout", "line_bytes", "max_connections", "max_pending_requests"]))
+            "limits.event_bites", allowed: [
+                "batch_bytes", "batch_events", "event_bytes", "handshake_timeout", "idle_timeout", "line_bytes", "max_connections",
+                "max_pending_requests",
+            ]))
         #expect(try #require(fixture.error(ConfigText.minimal, environment: ["JOURNEYD_STATE_DIR": ""])).key == "state_dir")
         // Names with an empty path segment are not overrides at all.
         _ = try fixture.load(ConfigText.minimal, environment: ["JOURNEYD_LIMITS____EVENT_BYTES": "x", "JOURNEYD_": "x", "JOURNEYD___X": "y"])
@@ -647,7 +663,10 @@ struct ConfigurationLoaderTests {
 
         // Sources selected only by client certificate have no write key to clash.
         let configuration = try fixture.load(
-            ConfigText.with(["SOURCES": "- { name: a, channel: store, client_subject: \"CN=a\" }\n- { name: b, channel: store, client_subject: \"CN=b\" }"]))
+            ConfigText.with([
+                "TLS": "client_ca: /etc/journeyd/clients-ca.crt",
+                "SOURCES": "- { name: a, channel: store, client_subject: \"CN=a\" }\n- { name: b, channel: store, client_subject: \"CN=b\" }",
+            ]))
         #expect(configuration.sources.map(\.name) == ["website", "a", "b"])
     }
 
@@ -794,7 +813,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.stateDirectory == "./state")
         #expect(configuration.tls == tls)
         #expect(configuration.listeners.http.isLoopback && configuration.listeners.stream.isLoopback && configuration.listeners.admin.isLoopback)
-        #expect(configuration.sources == [.init(name: "dev", channel: "web", writeKey: "dev-write-key", clientSubject: nil)])
+        #expect(configuration.sources == [.init(name: "dev", channel: "web", writeKey: "dev-write-key", clientSubject: nil, streamWriteKey: true)])
         #expect(configuration.listeners.adminToken == "dev-admin-token-0123456789")
 
         let overridden = try ConfigurationLoader.localDefaults(
@@ -802,5 +821,18 @@ struct ConfigurationLoaderTests {
             environment: ["JOURNEYD_LISTENERS__HTTP__ADDRESS": "127.0.0.1:0", "JOURNEYD_LOGGING__FORMAT": "json"])
         #expect(overridden.listeners.http.port == 0)
         #expect(overridden.logging.format == .json)
+    }
+}
+
+/// Configured and presented certificate subjects compare as distinguished names.
+@Suite struct ClientSubjectTests {
+    @Test func spacingAndAttributeCaseDoNotMatterButValuesDo() {
+        #expect(ClientSubject(" cn = cc-exporter ,o=Example ")?.description == "CN=cc-exporter,O=Example")
+        #expect(ClientSubject("CN=cc-exporter") == ClientSubject("cn=cc-exporter"))
+        #expect(ClientSubject("CN=cc-exporter") != ClientSubject("CN=CC-exporter"))
+        #expect(ClientSubject(#"CN=Smith\, John,O=Example"#)?.description == #"CN=Smith\, John,O=Example"#)
+        for bad in ["", "cc-exporter", "CN=", "=x", "CN=a,,O=b", "C N=a"] {
+            #expect(ClientSubject(bad) == nil, "\(bad)")
+        }
     }
 }

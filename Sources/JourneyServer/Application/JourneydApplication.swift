@@ -11,8 +11,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Wires the daemon: ingest engine, dead-letter log, the HTTPS tracking listener (HTTP/1.1 and
-/// HTTP/2 by ALPN) and the admin listener, run as one swift-service-lifecycle `ServiceGroup`
-/// that shuts down gracefully on SIGTERM/SIGINT.
+/// HTTP/2 by ALPN), the TLS NDJSON stream listener and the admin listener, run as one
+/// swift-service-lifecycle `ServiceGroup` that shuts down gracefully on SIGTERM/SIGINT and
+/// reloads TLS material on SIGHUP.
 ///
 /// Built once per process by `journeyd`; tests start the real binary instead of calling this.
 public struct JourneydApplication: Sendable {
@@ -37,9 +38,10 @@ public struct JourneydApplication: Sendable {
         let readiness = Readiness()
         let recovered = Readiness()
         let onReady = self.onReady
-        let startup = StartupProgress(expected: ["http", "admin", "recovery"]) { details in
+        let startup = StartupProgress(expected: ["http", "stream", "admin", "recovery"]) { details in
             readiness.set(true)
-            logger.info("ready", metadata: ["http": "\(details["http"]!)", "admin": "\(details["admin"]!)"])
+            logger.info(
+                "ready", metadata: ["http": "\(details["http"]!)", "stream": "\(details["stream"]!)", "admin": "\(details["admin"]!)"])
             onReady(details)
         }
 
@@ -60,6 +62,13 @@ public struct JourneydApplication: Sendable {
             onServerRunning: { channel in startup.report("http", channel: channel, logger: logger) },
             logger: Logger(label: "http"))
 
+        let streamTLS = ReloadableTLSContext(try NIOSSLContext(configuration: try TLSMaterial.streamConfiguration(configuration)))
+        let stream = StreamListener(
+            ingest: StreamIngest(
+                configuration: configuration, normaliser: configuration.eventNormaliser, engine: engine, deadLetters: deadLetters,
+                recovered: recovered, logger: Logger(label: "stream")),
+            tls: streamTLS, startup: startup)
+
         let adminRouter = Router(context: BasicRequestContext.self)
         AdminAPIController(configuration: configuration, engine: engine, snapshotter: snapshotter, readiness: readiness)
             .addRoutes(to: adminRouter)
@@ -70,15 +79,17 @@ public struct JourneydApplication: Sendable {
             onServerRunning: { channel in startup.report("admin", channel: channel, logger: logger) },
             logger: Logger(label: "admin"))
 
-        // Started in this order, stopped in reverse: readiness drops first, then the tracking
-        // listener drains, then the final snapshot is taken, the admin API closes, and the WAL is
-        // synced and closed last.
+        // Started in this order, stopped in reverse: readiness drops first, SIGHUP is no longer
+        // handled, then the stream and tracking listeners drain, then the final snapshot is
+        // taken, the admin API closes, and the WAL is synced and closed last.
         let services: [any Service] = [
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
                 logger: Logger(label: "engine")),
             admin,
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
             tracking,
+            stream,
+            TLSReloadService(configuration: configuration, stream: streamTLS, logger: Logger(label: "tls")),
             ReadinessGate(readiness: readiness),
         ]
         let group = ServiceGroup(

@@ -41,13 +41,14 @@ public enum LocalDevelopmentSetup {
     }
 
     /// The human banner printed on stdout once the listeners are bound.
-    public static func banner(_ prepared: Prepared, http: String, admin: String) -> String {
+    public static func banner(_ prepared: Prepared, http: String, stream: String, admin: String) -> String {
         let configuration = prepared.configuration
         let key = configuration.sources.first?.writeKey ?? ""
         let token = configuration.listeners.adminToken
         return """
             journeyd is running on safe local defaults (no --config): loopback only, state in \(configuration.stateDirectory)
               tracking API  https://\(http)   write key \(key)
+              event stream  \(stream) (TLS, one JSON event per line; first line {"writeKey":"\(key)"})
               admin API     http://\(admin)    token \(token)
               dev certificate \(prepared.certificatePath)
                 SHA-256 \(prepared.certificateFingerprint)
@@ -55,6 +56,9 @@ public enum LocalDevelopmentSetup {
               curl --cacert \(prepared.certificatePath) -u \(key): https://\(http)/v1/track \\
                 -H 'Content-Type: application/json' -d '{"userId":"ada","event":"Product Viewed"}'
               curl -H 'Authorization: Bearer \(token)' 'http://\(admin)/v1/profiles?type=user_id&value=ada'
+            Stream events (each line is acknowledged with {"ack":N} once durable):
+              printf '%s\\n' '{"writeKey":"\(key)"}' '{"type":"track","userId":"ada","event":"Order Completed"}' |
+                openssl s_client -quiet -CAfile \(prepared.certificatePath) -connect \(stream)
 
             """
     }

@@ -44,7 +44,9 @@ public enum ConfigurationLoader {
 
     private static func mergedSources(_ tree: ConfigTree, name: String, channel: String, writeKey: String) -> ConfigTree {
         guard case .mapping(var pairs) = tree else { return tree }
-        let source = ConfigTree.mapping([("name", .scalar(name)), ("channel", .scalar(channel)), ("write_key", .scalar(writeKey))])
+        let source = ConfigTree.mapping([
+            ("name", .scalar(name)), ("channel", .scalar(channel)), ("write_key", .scalar(writeKey)), ("stream_write_key", .scalar("true")),
+        ])
         pairs.append(("sources", .sequence([source])))
         return .mapping(pairs)
     }
@@ -73,6 +75,11 @@ public enum ConfigurationLoader {
 
         let listeners = try readListeners(try root.section("listeners"))
         let sources = try readSources(try root.list("sources"), key: root.keyPath("sources"))
+        if tls.clientCAPath == nil, let index = sources.firstIndex(where: { $0.clientSubject != nil }) {
+            throw .invalidValue(
+                key: "sources[\(index)].client_subject",
+                message: "needs tls.client_ca: client certificates are verified against that CA before their subject selects a source")
+        }
         let durability = try root.choice("durability", JourneydConfiguration.Durability.self) ?? .fsync
         let durabilityInterval = try root.duration("durability_interval") ?? .milliseconds(200)
         guard durabilityInterval > .zero else {
@@ -171,9 +178,21 @@ public enum ConfigurationLoader {
                 writeKeyField = "write_key_file"
                 writeKey = try readSecret(file, key: section.keyPath(writeKeyField))
             }
-            let subject = try section.string("client_subject")
+            var subject: ClientSubject?
+            if let text = try section.string("client_subject") {
+                guard let parsed = ClientSubject(text) else {
+                    throw .invalidValue(
+                        key: section.keyPath("client_subject"),
+                        message: "expected a distinguished name such as \"CN=cc-exporter\" or \"CN=cc-exporter,O=Example\", got \"\(text)\"")
+                }
+                subject = parsed
+            }
             guard writeKey != nil || subject != nil else {
                 throw .missingKey(section.keyPath("write_key"))
+            }
+            let streamWriteKey = try section.bool("stream_write_key") ?? false
+            if streamWriteKey && writeKey == nil {
+                throw .invalidValue(key: section.keyPath("stream_write_key"), message: "needs write_key or write_key_file: it lets stream clients send that key as their first line")
             }
             if let writeKey, writeKey.isEmpty {
                 throw .invalidValue(key: section.keyPath("write_key"), message: "the write key is empty")
@@ -184,8 +203,11 @@ public enum ConfigurationLoader {
             if let writeKey, sources.contains(where: { $0.writeKey == writeKey }) {
                 throw .invalidValue(key: section.keyPath(writeKeyField), message: "two sources share this write key")
             }
+            if let subject, sources.contains(where: { $0.clientSubject == subject }) {
+                throw .invalidValue(key: section.keyPath("client_subject"), message: "two sources share this client subject")
+            }
             try section.finish()
-            sources.append(.init(name: name, channel: channel, writeKey: writeKey, clientSubject: subject))
+            sources.append(.init(name: name, channel: channel, writeKey: writeKey, clientSubject: subject, streamWriteKey: streamWriteKey))
         }
         return sources
     }
@@ -263,6 +285,10 @@ public enum ConfigurationLoader {
         limits.lineBytes = try section.byteSize("line_bytes", range: 256...(16 << 20)) ?? limits.lineBytes
         limits.maxConnections = try section.int("max_connections", range: 1...1_000_000) ?? limits.maxConnections
         limits.idleTimeout = try section.duration("idle_timeout") ?? limits.idleTimeout
+        limits.handshakeTimeout = try section.duration("handshake_timeout") ?? limits.handshakeTimeout
+        guard limits.handshakeTimeout > .zero else {
+            throw .invalidValue(key: section.keyPath("handshake_timeout"), message: "must be more than 0")
+        }
         limits.maxPendingRequests = try section.int("max_pending_requests", range: 1...1_000_000) ?? limits.maxPendingRequests
         guard limits.eventBytes <= limits.batchBytes else {
             throw .invalidValue(key: section.keyPath("event_bytes"), message: "must not exceed limits.batch_bytes")

@@ -42,7 +42,11 @@ public struct JourneydConfiguration: Sendable {
         public var name: String
         public var channel: String
         public var writeKey: String?
-        public var clientSubject: String?
+        /// Stream clients whose verified certificate has this subject belong to this source.
+        public var clientSubject: ClientSubject?
+        /// Whether stream clients without a certificate may name this source by sending
+        /// `{"writeKey":"…"}` as their first line.
+        public var streamWriteKey: Bool = false
     }
 
     public enum Durability: String, Sendable, CaseIterable {
@@ -62,6 +66,8 @@ public struct JourneydConfiguration: Sendable {
         public var lineBytes = 32 * 1024
         public var maxConnections = 10_000
         public var idleTimeout: Duration = .seconds(60)
+        /// A stream client must finish its TLS handshake within this time.
+        public var handshakeTimeout: Duration = .seconds(10)
         /// Tracking requests being processed at once; past it, new ones get 503 with Retry-After
         /// instead of queueing (bounds memory under overload).
         public var maxPendingRequests = 256
@@ -72,6 +78,20 @@ public struct JourneydConfiguration: Sendable {
         public enum Level: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
         public var format: Format = .logfmt
         public var level: Level = .info
+    }
+
+    /// Validates and normalises events for both ingest listeners, with the configured limits,
+    /// identifier rules and phase rules.
+    public var eventNormaliser: EventNormaliser {
+        EventNormaliser(
+            settings: .init(
+                maxEventBytes: limits.eventBytes, identifiers: identifierNormaliser, customIdentifiers: customIdentifiers,
+                phaseRules: phaseRules))
+    }
+
+    /// The source whose stream client certificate has this subject, if any.
+    public func source(forClientSubject subject: ClientSubject) -> Source? {
+        sources.first { $0.clientSubject == subject }
     }
 
     /// The source whose write key is `key`, if any (constant-time comparison per source).

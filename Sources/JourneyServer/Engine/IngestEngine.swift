@@ -12,7 +12,8 @@ import Logging
 public actor IngestEngine {
     /// What `ingest` did with a batch, and how to wait until it may be acknowledged.
     public struct Receipt: Sendable {
-        public var outcomes: [Stitcher.Outcome]
+        /// How many of the batch's events were already stored (accepted again, stored once).
+        public var duplicates: Int
         /// The WAL position after this batch (for an all-duplicate batch: after everything logged
         /// so far, so a duplicate of a not-yet-durable event is not acknowledged early).
         public var position: UInt64
@@ -78,7 +79,11 @@ public actor IngestEngine {
         } catch {
             throw .wal(error)
         }
-        return Receipt(outcomes: events.map { stitcher.apply($0) }, position: position, wal: wal)
+        var duplicates = 0
+        for event in events where stitcher.apply(event) == .duplicate {
+            duplicates += 1
+        }
+        return Receipt(duplicates: duplicates, position: position, wal: wal)
     }
 
     public func countRejected(_ count: Int) {

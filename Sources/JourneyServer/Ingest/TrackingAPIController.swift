@@ -21,10 +21,7 @@ struct TrackingAPIController: Sendable {
 
     init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, logger: Logger) {
         self.configuration = configuration
-        self.normaliser = EventNormaliser(
-            settings: .init(
-                maxEventBytes: configuration.limits.eventBytes, identifiers: configuration.identifierNormaliser,
-                customIdentifiers: configuration.customIdentifiers, phaseRules: configuration.phaseRules))
+        self.normaliser = configuration.eventNormaliser
         self.engine = engine
         self.deadLetters = deadLetters
         self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
@@ -165,7 +162,7 @@ struct TrackingAPIController: Sendable {
             do {
                 let receipt = try await engine.ingest(events)
                 try await receipt.waitDurable()
-                duplicates = receipt.outcomes.count(where: { $0 == .duplicate })
+                duplicates = receipt.duplicates
             } catch {
                 logger.warning("events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
                 return IngestResponse.refused(

@@ -7,10 +7,15 @@ final class DaemonProcess: Sendable {
     static let writeKey = "test-write-key-web"
     static let mobileWriteKey = "test-write-key-mobile"
     static let adminToken = "test-admin-token-0123456789"
+    /// Write key of the `pos` source, which stream clients may send as their first line.
+    static let streamWriteKey = "test-write-key-pos"
+    /// The certificate subject that selects the `call-centre` source on the stream.
+    static let streamClientName = "cc-exporter"
 
     let directory: String
     let certificates: TestEnvironment.Certificates
     let httpAddress: String
+    let streamAddress: String
     let adminAddress: String
     private let process: Process
     private let output: OutputBuffer
@@ -28,6 +33,7 @@ final class DaemonProcess: Sendable {
             tls:
               certificate: \(certificates.serverCertificate)
               private_key: \(certificates.serverKey)
+              client_ca: \(certificates.caCertificate)
             listeners:
               http: { address: "127.0.0.1:0" }
               stream: { address: "127.0.0.1:0" }
@@ -35,6 +41,8 @@ final class DaemonProcess: Sendable {
             sources:
               - { name: website, channel: web, write_key: \(writeKey) }
               - { name: app, channel: mobile, write_key: \(mobileWriteKey) }
+              - { name: call-centre, channel: call_center, client_subject: "CN=\(streamClientName)" }
+              - { name: pos, channel: store, write_key: \(streamWriteKey), stream_write_key: true }
             \(limits.isEmpty ? "" : "limits:\n" + limits)
             \(extraConfig)
             """
@@ -46,6 +54,18 @@ final class DaemonProcess: Sendable {
     /// Starts a new daemon on the same directory, config and state (after `stop` or `kill`).
     func restart(extraArguments: [String] = []) async throws -> DaemonProcess {
         try await Self.launch(directory: directory, certificates: certificates, arguments: ["--config", directory + "/journeyd.yaml"] + extraArguments)
+    }
+
+    /// Sends a signal (e.g. SIGHUP) to the daemon.
+    func signal(_ number: Int32) {
+        Foundation.kill(process.processIdentifier, number)
+    }
+
+    /// Memory the daemon holds right now (VmRSS), in bytes.
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
     /// SIGKILL: the process gets no chance to flush or snapshot anything.
@@ -73,8 +93,8 @@ final class DaemonProcess: Sendable {
             if let line = text.split(separator: "\n").first(where: { $0.contains("msg=ready") }) {
                 let fields = Self.logfmtFields(String(line))
                 return DaemonProcess(
-                    directory: directory, certificates: certificates, httpAddress: fields["http"]!, adminAddress: fields["admin"]!,
-                    process: process, output: output)
+                    directory: directory, certificates: certificates, httpAddress: fields["http"]!, streamAddress: fields["stream"]!,
+                    adminAddress: fields["admin"]!, process: process, output: output)
             }
             if !process.isRunning {
                 throw DaemonError.exited(status: process.terminationStatus, log: text)
@@ -85,10 +105,14 @@ final class DaemonProcess: Sendable {
         throw DaemonError.notReady(log: output.text)
     }
 
-    private init(directory: String, certificates: TestEnvironment.Certificates, httpAddress: String, adminAddress: String, process: Process, output: OutputBuffer) {
+    private init(
+        directory: String, certificates: TestEnvironment.Certificates, httpAddress: String, streamAddress: String, adminAddress: String,
+        process: Process, output: OutputBuffer
+    ) {
         self.directory = directory
         self.certificates = certificates
         self.httpAddress = httpAddress
+        self.streamAddress = streamAddress
         self.adminAddress = adminAddress
         self.process = process
         self.output = output

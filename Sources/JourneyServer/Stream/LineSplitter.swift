@@ -1,0 +1,72 @@
+import Foundation
+
+/// Cuts a connection's byte stream into lines: `\n`-terminated, a `\r` before the `\n` dropped,
+/// each at most `maxLineBytes` long (line ending not counted). A line over the limit is reported
+/// once, with its length, and skipped up to its `\n` without being held in memory, so the
+/// connection goes on with the next line.
+///
+/// A value owned by one connection's task. Bytes after the last `\n` wait for the next call;
+/// if the connection ends first they are `pendingBytes`, a partial line that is never stored.
+struct LineSplitter {
+    enum Line: Equatable {
+        case complete([UInt8])
+        case tooLong(bytes: Int)
+    }
+
+    let maxLineBytes: Int
+    private var partial: [UInt8] = []
+    /// Inside an over-long line: its bytes so far are counted, not kept.
+    private var skippedBytes: Int?
+
+    init(maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Bytes of an unterminated line held (or skipped) so far.
+    var pendingBytes: Int { skippedBytes ?? partial.count }
+
+    mutating func split(_ bytes: UnsafeRawBufferPointer, _ emit: (Line) -> Void) {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            let remaining = bytes.count - start
+            guard let found = memchr(base + start, 0x0A, remaining) else {
+                hold(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                return
+            }
+            let end = base.distance(to: UnsafeRawPointer(found))
+            finishLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), emit)
+            start = end + 1
+        }
+    }
+
+    /// Keeps the start of a line whose `\n` has not arrived yet (one spare byte for a `\r`).
+    private mutating func hold(_ bytes: UnsafeRawBufferPointer) {
+        if let skipped = skippedBytes {
+            skippedBytes = skipped + bytes.count
+        } else if partial.count + bytes.count > maxLineBytes + 1 {
+            skippedBytes = partial.count + bytes.count
+            partial = []
+        } else {
+            partial.append(contentsOf: bytes)
+        }
+    }
+
+    private mutating func finishLine(_ tail: UnsafeRawBufferPointer, _ emit: (Line) -> Void) {
+        if let skipped = skippedBytes {
+            skippedBytes = nil
+            emit(.tooLong(bytes: skipped + tail.count))
+            return
+        }
+        var line: [UInt8]
+        if partial.isEmpty {
+            line = Array(tail)
+        } else {
+            line = partial
+            line.append(contentsOf: tail)
+            partial.removeAll(keepingCapacity: true)
+        }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        emit(line.count > maxLineBytes ? .tooLong(bytes: line.count) : .complete(line))
+    }
+}

@@ -1,0 +1,188 @@
+import JourneyCore
+import JourneyStorage
+import NIOCore
+
+/// Reads one stream connection's bytes as lines and stores their events: the optional
+/// `{"writeKey":"…"}` first line picks the source of a client without a certificate; every other
+/// line is an event, validated like an item of `/v1/batch`. The valid events of each chunk read
+/// go to the engine in one hand-over; rejected lines get an error line and a dead letter.
+///
+/// A value owned by the connection's reading task; it hands each processed chunk to the
+/// acknowledging task as a `Settlement`.
+struct StreamLineReader: Sendable {
+    let ingest: StreamIngest
+    private var source: JourneydConfiguration.Source?
+    private var splitter: LineSplitter
+    private var awaitingKeyLine: Bool
+    private(set) var summary = StreamConnection.Summary()
+
+    init(ingest: StreamIngest, source: JourneydConfiguration.Source?) {
+        self.ingest = ingest
+        self.source = source
+        self.splitter = LineSplitter(maxLineBytes: ingest.configuration.limits.lineBytes)
+        self.awaitingKeyLine = source == nil
+        summary.source = source?.name
+    }
+
+    /// What one chunk read from the socket turned into.
+    private struct Chunk {
+        var events: [NormalisedEvent] = []
+        var errorLines = ByteBuffer()
+        var deadLetters: [DeadLetter] = []
+        var fatal: String?
+    }
+
+    /// Reads until the client closes, the connection fails, the task is cancelled (graceful
+    /// shutdown) or the client cannot go on (`fatal`, sent after the last acknowledgement).
+    mutating func read(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, settlements: AsyncStream<Settlement>.Continuation, window: AsyncSlots
+    ) async -> StreamConnection.Summary {
+        guard ingest.recovered.isReady else {
+            try? await window.acquire()
+            summary.end = "daemon starting"
+            settlements.yield(Settlement(settledThrough: 0, fatal: IngestEngine.Unavailable.starting.description))
+            return summary
+        }
+        do {
+            for try await buffer in inbound {
+                do {
+                    try await window.acquire()
+                } catch {
+                    break
+                }
+                let settledBefore = summary.lines
+                var chunk = process(buffer)
+                await keepRejected(&chunk)
+                var receipt: IngestEngine.Receipt?
+                if !chunk.events.isEmpty {
+                    do {
+                        receipt = try await ingest.engine.ingest(chunk.events)
+                    } catch {
+                        summary.end = "events not stored"
+                        settlements.yield(
+                            Settlement(
+                                settledThrough: settledBefore,
+                                fatal: "events cannot be stored now (\(error)); lines after \(settledBefore) were not stored, resend them"))
+                        return summary
+                    }
+                }
+                settlements.yield(
+                    Settlement(errorLines: chunk.errorLines, settledThrough: summary.lines, receipt: receipt, fatal: chunk.fatal))
+                if chunk.fatal != nil {
+                    summary.end = "refused"
+                    return summary
+                }
+            }
+        } catch {
+            summary.end = "connection error: \(error)"
+        }
+        if Task.isCancelled { summary.end = "daemon shutting down" }
+        if splitter.pendingBytes > 0 {
+            ingest.logger.notice(
+                "stream connection ended inside a line; the partial line was not stored",
+                metadata: ["source": "\(source?.name ?? "-")", "bytes": "\(splitter.pendingBytes)", "lines": "\(summary.lines)"])
+        }
+        return summary
+    }
+
+    private mutating func process(_ buffer: ByteBuffer) -> Chunk {
+        var lines: [LineSplitter.Line] = []
+        buffer.withUnsafeReadableBytes { bytes in
+            splitter.split(bytes) { lines.append($0) }
+        }
+        var chunk = Chunk()
+        let receivedAt = Timestamp.now
+        for line in lines {
+            switch line {
+            case .tooLong(let bytes):
+                summary.lines += 1
+                reject(
+                    "line is \(bytes) bytes long, over the limit of \(splitter.maxLineBytes) bytes (limits.line_bytes); it was skipped",
+                    raw: nil, into: &chunk, receivedAt: receivedAt)
+            case .complete(let bytes) where awaitingKeyLine:
+                awaitingKeyLine = false
+                if let refusal = authenticate(bytes) {
+                    chunk.fatal = refusal
+                    return chunk
+                }
+            case .complete(let bytes):
+                summary.lines += 1
+                if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+                store(bytes, into: &chunk, receivedAt: receivedAt)
+            }
+        }
+        return chunk
+    }
+
+    private func store(_ bytes: [UInt8], into chunk: inout Chunk, receivedAt: Timestamp) {
+        guard let source else { return }
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(bytes: bytes)
+        } catch {
+            reject("line is not valid JSON: \(error.description)", raw: bytes, into: &chunk, receivedAt: receivedAt)
+            return
+        }
+        guard document.root.kind == .object else {
+            reject("a line must hold one JSON object: an event", raw: bytes, into: &chunk, receivedAt: receivedAt)
+            return
+        }
+        let envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
+        do {
+            chunk.events.append(try ingest.normaliser.normalise(document.root, envelope: envelope))
+        } catch {
+            reject(error.message, raw: bytes, into: &chunk, receivedAt: receivedAt)
+        }
+    }
+
+    /// An over-long line has no `raw` bytes (they were not kept): it gets its error line, no dead letter.
+    private func reject(_ message: String, raw: [UInt8]?, into chunk: inout Chunk, receivedAt: Timestamp) {
+        StreamReply.rejected(line: summary.lines, error: message, into: &chunk.errorLines)
+        if let raw {
+            chunk.deadLetters.append(DeadLetter(receivedAt: receivedAt, source: source?.name ?? "-", reason: message, event: raw))
+        }
+    }
+
+    private mutating func keepRejected(_ chunk: inout Chunk) async {
+        let rejected = chunk.errorLines.readableBytes > 0 ? chunk.errorLines.readableBytesView.count(where: { $0 == 0x0A }) : 0
+        guard rejected > 0 else { return }
+        summary.rejected += rejected
+        await ingest.engine.countRejected(rejected)
+        guard !chunk.deadLetters.isEmpty else { return }
+        do {
+            try await ingest.deadLetters.append(chunk.deadLetters)
+        } catch {
+            ingest.logger.error("dead-letter write failed", metadata: ["error": "\(error)", "items": "\(chunk.deadLetters.count)"])
+        }
+    }
+
+    /// Takes the first line of a client without a certificate as `{"writeKey":"…"}`; returns why
+    /// the client is refused, or nil once the source is known.
+    private mutating func authenticate(_ bytes: [UInt8]) -> String? {
+        guard let document = try? JSONDocument(bytes: bytes), let key = document.root["writeKey"]?.string else {
+            return "no client identity: present a client certificate signed by the configured client CA, or send {\"writeKey\":\"…\"} as the first line"
+        }
+        guard let keySource = ingest.configuration.source(forWriteKey: key) else {
+            return "unknown write key"
+        }
+        guard keySource.streamWriteKey else {
+            return "source \(keySource.name) does not take its write key on the stream (stream_write_key is off); present a client certificate"
+        }
+        source = keySource
+        summary.source = keySource.name
+        return nil
+    }
+}
+
+/// A chunk of lines read, processed and stored, waiting to be acknowledged. Each holds one slot
+/// of the connection's in-flight window until its acknowledgement is written.
+struct Settlement: Sendable {
+    /// Error lines for the chunk's rejected lines, already encoded.
+    var errorLines = ByteBuffer()
+    /// Cumulative event lines settled once this chunk is durable.
+    var settledThrough: Int
+    /// The WAL position the chunk's events must reach before the acknowledgement.
+    var receipt: IngestEngine.Receipt?
+    /// Written after the acknowledgement; the connection closes after it.
+    var fatal: String?
+}

@@ -1,0 +1,89 @@
+import JourneyCore
+import JourneyStorage
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The TLS NDJSON stream listener (`listeners.stream`): accepts TLS 1.2+ connections, with the
+/// context `ReloadableTLSContext` holds when each is accepted, and serves each as a
+/// `StreamConnection` in its own child task, at most `limits.max_connections` at once (further
+/// connections wait in the kernel's backlog).
+///
+/// A swift-service-lifecycle `Service`. On graceful shutdown it stops accepting, each connection
+/// stops reading, acknowledges what it stored, and closes; `run` returns once all have.
+struct StreamListener: Service {
+    let ingest: StreamIngest
+    let tls: ReloadableTLSContext
+    let startup: StartupProgress
+
+    private var limits: JourneydConfiguration.Limits { ingest.configuration.limits }
+
+    /// A connection as the initializer hands it to the accept loop.
+    struct Accepted: Sendable {
+        var connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        var handshake: EventLoopFuture<Void>
+    }
+
+    func run() async throws {
+        let address = ingest.configuration.listeners.stream
+        let tls = self.tls
+        let handshakeTimeout = TimeAmount(limits.handshakeTimeout)
+        let idleTimeout = limits.idleTimeout > .zero ? TimeAmount(limits.idleTimeout) : nil
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(
+                host: address.host, port: address.port,
+                serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)
+            ) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handshake = channel.eventLoop.makePromise(of: Void.self)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.addHandler(ConnectionTimeouts(handshakeTimeout: handshakeTimeout, handshake: handshake))
+                    let connection = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8)))
+                    return Accepted(connection: connection, handshake: handshake.futureResult)
+                }
+            }
+        startup.report("stream", channel: server.channel, logger: ingest.logger)
+        let slots = AsyncSlots(limits.maxConnections)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { accepted in
+                    var connections = accepted.makeAsyncIterator()
+                    while true {
+                        do {
+                            try await slots.acquire()
+                        } catch {
+                            return
+                        }
+                        guard let next = try await connections.next() else {
+                            slots.release()
+                            return
+                        }
+                        group.addTask {
+                            defer { slots.release() }
+                            await StreamConnection(ingest: ingest, connection: next.connection, handshake: next.handshake).run()
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            slots.close()
+            server.channel.close(promise: nil)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

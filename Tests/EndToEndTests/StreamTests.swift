@@ -1,0 +1,237 @@
+import Foundation
+import JourneyCore
+import JourneyServer
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Testing
+
+/// The TLS NDJSON stream listener, over real TLS on loopback with certificates from a test CA:
+/// who may send, what each line gets back, what is stored, and what the daemon holds in memory.
+@Suite struct StreamTests {
+    static func clientCertificate(
+        _ daemon: DaemonProcess, name: String = DaemonProcess.streamClientName, issuer: PEMCredential? = nil,
+        notBefore: Date = Date().addingTimeInterval(-3600), notAfter: Date = Date().addingTimeInterval(86_400)
+    ) throws -> PEMCredential {
+        try CertificateFactory.issueLeaf(
+            commonName: name, usage: .client, issuer: issuer ?? daemon.certificates.ca, notBefore: notBefore, notAfter: notAfter)
+    }
+
+    static func events(_ count: Int, prefix: String) -> [String] {
+        (0..<count).map { Events.track("Streamed", userId: "\(prefix)-user-\($0 % 7)", messageId: "\(prefix)-\($0)") }
+    }
+
+    static func touchpoints(_ client: TrackingClient) async throws -> Int {
+        try await client.admin("/v1/stats").json()["touchpoints"]?.int ?? -1
+    }
+
+    @Test func certificateClientsGetEveryLineSettledAndAcknowledged() async throws {
+        try await withDaemon("stream-ok", limits: "  line_bytes: 2KiB\n") { daemon, client async throws in
+            let stream = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon))
+            var lines = Self.events(40, prefix: "ok")
+            lines.insert("not json", at: 10)  // line 11
+            lines.insert(Events.track("Huge", userId: "u", extra: "\"properties\":{\"pad\":\"\(String(repeating: "x", count: 3000))\"}"), at: 20)  // line 21
+            lines.insert("", at: 30)  // line 31: blank, settled silently
+            lines.insert("{\"type\":\"track\",\"event\":\"No identity\"}", at: 35)  // line 36
+            var text = lines.map { $0 + "\n" }.joined()
+            text += Events.track("Windows", userId: "crlf", messageId: "ok-crlf") + "\r\n"  // line 45
+            try await stream.send(text)
+            let replies = try await stream.linesUntilAck(45)
+            let errors = replies.filter { $0.hasPrefix("{\"error\"") }
+            #expect(errors.count == 3, "\(replies)")
+            #expect(errors.contains { $0.contains("\"line\":11") && $0.contains("not valid JSON") }, "\(errors)")
+            #expect(errors.contains { $0.contains("\"line\":21") && $0.contains("over the limit of 2048 bytes") }, "\(errors)")
+            #expect(errors.contains { $0.contains("\"line\":36") }, "\(errors)")
+            #expect(try await Self.touchpoints(client) == 41)
+            let profile = try await client.admin("/v1/profiles?type=user_id&value=crlf")
+            #expect(profile.status == 200)
+            #expect(profile.text.contains("\"channels\":[\"call_center\"]"), "\(profile.text)")
+
+            // The connection survives its rejected lines and keeps storing.
+            try await stream.send(lines: [Events.track("Later", userId: "later", messageId: "ok-later")])
+            _ = try await stream.linesUntilAck(46)
+            await stream.close()
+
+            let letters = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory + "/deadletter")
+            let written = try String(contentsOfFile: daemon.stateDirectory + "/deadletter/" + letters[0], encoding: .utf8)
+            #expect(written.contains("not json") && written.contains("\"source\":\"call-centre\""), "\(written)")
+            #expect(try await client.admin("/v1/stats").json()["rejected"]?.int == 3)
+        }
+    }
+
+    @Test func clientsWithoutAValidIdentityAreRefused() async throws {
+        try await withDaemon("stream-refused") { daemon, client async throws in
+            let line = Events.track("Refused", userId: "nobody")
+            let otherCA = try CertificateFactory.certificateAuthority(commonName: "some other CA")
+            let refusedInHandshake: [(String, PEMCredential)] = [
+                ("wrong CA", try Self.clientCertificate(daemon, issuer: otherCA)),
+                ("expired", try Self.clientCertificate(daemon, notBefore: Date().addingTimeInterval(-86_400 * 30), notAfter: Date().addingTimeInterval(-86_400))),
+            ]
+            for (name, certificate) in refusedInHandshake {
+                let stream = try await StreamClient.connect(to: daemon, certificate: certificate)
+                try? await stream.send(lines: [line])
+                #expect(await stream.nextLine(timeout: .seconds(10)) == nil, "\(name)")
+                #expect(stream.isClosed, "\(name)")
+            }
+            #expect(daemon.log.components(separatedBy: "msg=\"stream handshake failed\"").count - 1 >= 2, "\(daemon.log)")
+
+            let refusals: [(String, PEMCredential?, String, String)] = [
+                ("unknown subject", try Self.clientCertificate(daemon, name: "stranger"), line, "CN=stranger is not the client_subject of any source"),
+                ("no certificate, no key line", nil, line, "no client identity"),
+                ("key of a source without stream_write_key", nil, "{\"writeKey\":\"\(DaemonProcess.writeKey)\"}", "stream_write_key is off"),
+                ("unknown key", nil, "{\"writeKey\":\"nope\"}", "unknown write key"),
+            ]
+            for (name, certificate, first, expected) in refusals {
+                let stream = try await StreamClient.connect(to: daemon, certificate: certificate)
+                // A refused certificate may get its error line (and the close) before this is sent.
+                try? await stream.send(lines: [first, line])
+                let reply = await stream.nextLine(timeout: .seconds(10))
+                #expect(reply?.contains(expected) == true, "\(name): \(reply ?? "nil")")
+                #expect(await stream.waitForClose(timeout: .seconds(10)), "\(name)")
+            }
+            #expect(try await Self.touchpoints(client) == 0)
+
+            let keyed = try await StreamClient.connect(to: daemon)
+            try await keyed.send(lines: ["{\"writeKey\":\"\(DaemonProcess.streamWriteKey)\"}", Events.track("Till", userId: "pos-1")])
+            _ = try await keyed.linesUntilAck(1)
+            #expect(try await Self.touchpoints(client) == 1)
+            await keyed.close()
+        }
+    }
+
+    @Test func aDroppedConnectionResumesWithoutLossOrDuplicates() async throws {
+        try await withDaemon("stream-resume") { daemon, client async throws in
+            let certificate = try Self.clientCertificate(daemon)
+            let lines = Self.events(3_000, prefix: "resume")
+            let first = try await StreamClient.connect(to: daemon, certificate: certificate)
+            try await first.send(lines: Array(lines[..<2_000]))
+            try await first.send(String(Events.track("Cut", userId: "cut", messageId: "resume-partial").prefix(40)))
+            try await Task.sleep(for: .milliseconds(200))
+            await first.close()
+            let acknowledged = await first.latestAck()
+            #expect(acknowledged <= 2_000)
+
+            let second = try await StreamClient.connect(to: daemon, certificate: certificate)
+            try await second.send(lines: Array(lines[acknowledged...]))
+            _ = try await second.linesUntilAck(lines.count - acknowledged)
+            await second.close()
+            let stats = try await client.admin("/v1/stats").json()
+            #expect(stats["touchpoints"]?.int == 3_000, "\(stats)")
+            #expect(try await client.admin("/v1/profiles?type=user_id&value=cut").status == 404)
+            #expect(daemon.log.contains("the partial line was not stored"))
+        }
+    }
+
+    @Test func aSenderThatOutrunsTheDaemonIsHeldBackByTCP() async throws {
+        try await withDaemon("stream-pressure") { daemon, client async throws in
+            let stream = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon))
+            // Fixed-width lines with distinct message ids (so bytes and line counts convert
+            // exactly), built before the clock starts so the sender is as fast as it can be.
+            let pad = String(repeating: "p", count: 300)
+            let linesPerChunk = 500
+            let chunks = (0..<600).map { number in
+                ByteBuffer(
+                    string: (0..<linesPerChunk).map { index in
+                        let id = String(format: "%08d-%04d", number, index)
+                        return Events.track("Pressure", userId: "p\(index % 50)", messageId: id, extra: "\"properties\":{\"pad\":\"\(pad)\"}") + "\n"
+                    }.joined())
+            }
+            let lineBytes = chunks[0].readableBytes / linesPerChunk
+            let baseline = daemon.residentBytes
+            var peak = baseline
+            var sentLines = 0
+            let deadline = ContinuousClock.now + .seconds(5)
+            for chunk in chunks where ContinuousClock.now < deadline {
+                try await stream.channel.writeAndFlush(chunk).get()
+                sentLines += linesPerChunk
+                peak = max(peak, daemon.residentBytes)
+            }
+            let acknowledgedAtStop = stream.latestAckReceived
+            let unacknowledgedBytes = (sentLines - acknowledgedAtStop) * lineBytes
+            print(
+                "stream back-pressure: sent \((sentLines * lineBytes) >> 20) of \((chunks.count * linesPerChunk * lineBytes) >> 20) MiB in 5 s, "
+                    + "acknowledged \(acknowledgedAtStop) lines, unacknowledged \(unacknowledgedBytes >> 20) MiB, RSS \(baseline >> 20) -> \(peak >> 20) MiB")
+            #expect(sentLines < chunks.count * linesPerChunk, "the sender was never held back; the test needs more data")
+            #expect(unacknowledgedBytes < 48 << 20, "the daemon took far more than it stored: \(unacknowledgedBytes) bytes")
+            #expect(peak - baseline < 256 << 20, "RSS grew from \(baseline) to \(peak)")
+            await stream.close()
+            #expect(try await Self.touchpoints(client) >= acknowledgedAtStop)
+        }
+    }
+
+    @Test func sighupReloadsCertificatesForNewConnectionsOnly() async throws {
+        try await withDaemon("stream-reload") { daemon, client async throws in
+            let certificate = try Self.clientCertificate(daemon)
+            let before = try await StreamClient.connect(to: daemon, certificate: certificate)
+            let original = try await before.serverCertificate()
+
+            let renewed = try CertificateFactory.issueLeaf(commonName: "localhost renewed", usage: .server, issuer: daemon.certificates.ca)
+            try renewed.write(certificateTo: daemon.certificates.serverCertificate, privateKeyTo: daemon.certificates.serverKey)
+            daemon.signal(SIGHUP)
+            try await waitForLog(daemon, "msg=\"tls reloaded\"")
+            let after = try await StreamClient.connect(to: daemon, certificate: certificate)
+            let presented = try await after.serverCertificate()
+            #expect(presented != original)
+            #expect(presented == (try NIOSSLCertificate(bytes: Array(renewed.certificatePEM.utf8), format: .pem)))
+
+            // The connection opened before the reload keeps working.
+            try await before.send(lines: [Events.track("Before", userId: "r1")])
+            _ = try await before.linesUntilAck(1)
+
+            try "not a certificate".write(toFile: daemon.certificates.serverCertificate, atomically: true, encoding: .utf8)
+            daemon.signal(SIGHUP)
+            try await waitForLog(daemon, "msg=\"tls reload refused; the previous certificates stay in force\"")
+            let third = try await StreamClient.connect(to: daemon, certificate: certificate)
+            #expect(try await third.serverCertificate() == presented)
+            try await third.send(lines: [Events.track("After", userId: "r2")])
+            _ = try await third.linesUntilAck(1)
+            for stream in [before, after, third] { await stream.close() }
+            #expect(daemon.isRunning)
+        }
+    }
+
+    @Test func silentClientsAreClosedAfterTheHandshakeAndIdleTimeouts() async throws {
+        try await withDaemon("stream-timeouts", limits: "  handshake_timeout: 1s\n  idle_timeout: 2s\n") { daemon, _ async throws in
+            let parts = daemon.streamAddress.split(separator: ":")
+            let silentTCP = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: String(parts[0]), port: Int(parts[1])!).get()
+            let started = ContinuousClock.now
+            try await silentTCP.closeFuture.get()
+            #expect(ContinuousClock.now - started < .seconds(5))
+            try await waitForLog(daemon, "limits.handshake_timeout")
+
+            let idle = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon))
+            try await idle.send(lines: [Events.track("Once", userId: "idle")])
+            _ = try await idle.linesUntilAck(1)
+            #expect(await idle.waitForClose(timeout: .seconds(6)))
+        }
+    }
+
+    @Test func connectionsPastTheLimitWaitForAFreeSlot() async throws {
+        try await withDaemon("stream-limit", limits: "  max_connections: 1\n") { daemon, client async throws in
+            let certificate = try Self.clientCertificate(daemon)
+            let first = try await StreamClient.connect(to: daemon, certificate: certificate)
+            try await first.send(lines: [Events.track("First", userId: "one")])
+            _ = try await first.linesUntilAck(1)
+            let second = try await StreamClient.connect(to: daemon, certificate: certificate)
+            try await second.send(lines: [Events.track("Second", userId: "two")])
+            #expect(await second.nextLine(timeout: .seconds(1)) == nil)
+            #expect(try await Self.touchpoints(client) == 1)
+            await first.close()
+            _ = try await second.linesUntilAck(1)
+            #expect(try await Self.touchpoints(client) == 2)
+            await second.close()
+        }
+    }
+
+    private func waitForLog(_ daemon: DaemonProcess, _ text: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !daemon.log.contains(text) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("no log line containing \(text):\n\(daemon.log)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
