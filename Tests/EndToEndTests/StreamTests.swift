@@ -224,6 +224,35 @@ import Testing
         }
     }
 
+    @Test func aGracefulStopAcknowledgesWhatWasStoredAndKeepsItAcrossTheRestart() async throws {
+        let daemon = try await DaemonProcess.start(label: "stream-stop")
+        let certificate = try Self.clientCertificate(daemon)
+        let idle = try await StreamClient.connect(to: daemon, certificate: certificate)
+        _ = try await idle.serverCertificate()
+        let busy = try await StreamClient.connect(to: daemon, certificate: certificate)
+        let lines = Self.events(20_000, prefix: "stop")
+        try await busy.send(lines: Array(lines[..<100]))
+        _ = try await busy.linesUntilAck(100)
+        // The rest is still being written and stored when the stop begins.
+        busy.channel.writeAndFlush(ByteBuffer(string: lines[100...].map { $0 + "\n" }.joined()), promise: nil)
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        let status = await daemon.stop(keepFiles: true)
+        #expect(status == 0, "\(daemon.log)")
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(idle.isClosed && busy.isClosed)
+        let acknowledged = await busy.latestAck()
+        #expect(acknowledged >= 100)
+
+        let restarted = try await daemon.restart()
+        let client = try TrackingClient(daemon: restarted)
+        let stored = try await Self.touchpoints(client)
+        print("stream stop: \(acknowledged) of \(lines.count) lines acknowledged before the stop, \(stored) stored after the restart")
+        #expect(stored >= acknowledged && stored <= lines.count, "acknowledged \(acknowledged), stored \(stored)")
+        try await client.shutdown()
+        await restarted.stop()
+    }
+
     private func waitForLog(_ daemon: DaemonProcess, _ text: String) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while !daemon.log.contains(text) {

@@ -123,7 +123,7 @@ final class StartupProgress: Sendable {
     }
 
     func report(_ name: String, channel: any Channel, logger: Logger) {
-        let address = channel.localAddress.map(Self.describe) ?? "unknown"
+        let address = channel.localAddress?.hostAndPort ?? "unknown"
         logger.info("listening", metadata: ["listener": "\(name)", "address": "\(address)"])
         report(name, detail: address, logger: logger)
     }
@@ -135,10 +135,13 @@ final class StartupProgress: Sendable {
         }
         if let complete { onAll(complete) }
     }
+}
 
-    private static func describe(_ address: SocketAddress) -> String {
-        let host = address.ipAddress ?? "?"
-        let port = address.port ?? 0
+extension SocketAddress {
+    /// `host:port`, IPv6 hosts in brackets, as addresses are written in the configuration and logs.
+    var hostAndPort: String {
+        let host = ipAddress ?? "?"
+        let port = port ?? 0
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

@@ -36,7 +36,7 @@ struct StreamConnection {
     private var logger: Logger { ingest.logger }
 
     func run() async {
-        let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let peer = connection.channel.remoteAddress?.hostAndPort ?? "unknown"
         do {
             try await connection.executeThenClose { inbound, outbound in
                 do {
