@@ -160,6 +160,11 @@ import Testing
     }
 
     @Test func sighupReloadsCertificatesForNewConnectionsOnly() async throws {
+        func httpsCertificate(_ daemon: DaemonProcess) async throws -> NIOSSLCertificate? {
+            let https = try await StreamClient.connect(to: daemon, address: daemon.httpAddress)
+            defer { Task { [channel = https.channel] in try? await channel.close() } }
+            return try await https.serverCertificate()
+        }
         try await withDaemon("stream-reload") { daemon, client async throws in
             let certificate = try Self.clientCertificate(daemon)
             let before = try await StreamClient.connect(to: daemon, certificate: certificate)
@@ -173,6 +178,8 @@ import Testing
             let presented = try await after.serverCertificate()
             #expect(presented != original)
             #expect(presented == (try NIOSSLCertificate(bytes: Array(renewed.certificatePEM.utf8), format: .pem)))
+            #expect(try await httpsCertificate(daemon) == presented, "the HTTPS listener presents the renewed certificate too")
+            #expect(try await client.post("/v1/batch", Events.batch([Events.track("Renewed", userId: "r0")])).status == 200)
 
             // The connection opened before the reload keeps working.
             try await before.send(lines: [Events.track("Before", userId: "r1")])
@@ -183,6 +190,7 @@ import Testing
             try await waitForLog(daemon, "msg=\"tls reload refused; the previous certificates stay in force\"")
             let third = try await StreamClient.connect(to: daemon, certificate: certificate)
             #expect(try await third.serverCertificate() == presented)
+            #expect(try await httpsCertificate(daemon) == presented)
             try await third.send(lines: [Events.track("After", userId: "r2")])
             _ = try await third.linesUntilAck(1)
             for stream in [before, after, third] { await stream.close() }

@@ -30,7 +30,9 @@ public struct JourneydApplication: Sendable {
 
     public func run() async throws {
         let logger = Logger(label: "journeyd")
-        let tls = try TLSMaterial.serverConfiguration(configuration.tls)
+        let serverTLS = try TLSMaterial.serverConfiguration(configuration.tls)
+        let serverCertificate = ReloadableServerCertificate(serverTLS)
+        let tls = serverCertificate.installed(in: serverTLS)
         let engine = IngestEngine(policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
         let snapshotter = Snapshotter(
             engine: engine, stateDirectory: configuration.stateDirectory, keep: configuration.snapshots.keep, logger: Logger(label: "snapshot"))
@@ -79,8 +81,8 @@ public struct JourneydApplication: Sendable {
             onServerRunning: { channel in startup.report("admin", channel: channel, logger: logger) },
             logger: Logger(label: "admin"))
 
-        // Started in this order, stopped in reverse: readiness drops first, SIGHUP is no longer
-        // handled, then the stream and tracking listeners drain, then the final snapshot is
+        // Started in this order, stopped in reverse: readiness drops first, SIGHUP (certificate
+        // reload) is no longer handled, then the stream and tracking listeners drain, then the final snapshot is
         // taken, the admin API closes, and the WAL is synced and closed last.
         let services: [any Service] = [
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
@@ -89,7 +91,7 @@ public struct JourneydApplication: Sendable {
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
             tracking,
             stream,
-            TLSReloadService(configuration: configuration, stream: streamTLS, logger: Logger(label: "tls")),
+            TLSReloadService(configuration: configuration, stream: streamTLS, server: serverCertificate, logger: Logger(label: "tls")),
             ReadinessGate(readiness: readiness),
         ]
         let group = ServiceGroup(

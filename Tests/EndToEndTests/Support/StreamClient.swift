@@ -18,7 +18,8 @@ final class StreamClient {
         self.inbox = inbox
     }
 
-    static func connect(to daemon: DaemonProcess, certificate: PEMCredential? = nil) async throws -> StreamClient {
+    /// - Parameter address: `host:port`; the daemon's stream listener unless given.
+    static func connect(to daemon: DaemonProcess, address: String? = nil, certificate: PEMCredential? = nil) async throws -> StreamClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(daemon.certificates.caCertificate)
         if let certificate {
@@ -27,7 +28,7 @@ final class StreamClient {
         }
         let context = try NIOSSLContext(configuration: tls)
         let inbox = LineInbox()
-        let parts = daemon.streamAddress.split(separator: ":")
+        let parts = (address ?? daemon.streamAddress).split(separator: ":")
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
