@@ -24,7 +24,7 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .long, help: "PRNG seed for every generated corpus.")
     var seed: UInt64 = 42
 
-    @Option(name: .long, help: "parse: events in the corpus (timed passes repeat over it).")
+    @Option(name: .long, help: "parse: events in the corpus (timed passes repeat over it); --write-corpus: events written.")
     var events: Int = 200_000
 
     @Option(name: .customLong("min-seconds"), help: "parse: keep repeating passes until this much time was measured.")
@@ -84,6 +84,9 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .customLong("dump-corpus"), help: "Print this many generated events (one JSON per line) and exit.")
     var dumpCorpus: Int?
 
+    @Option(name: .customLong("write-corpus"), help: ArgumentHelp("Write --events generated events as NDJSON to this file (gzip if it ends in .gz) and exit; the corpus of journeyctl load.", valueName: "file"))
+    var writeCorpus: String?
+
     mutating func validate() throws {
         for name in selectedNames where Part(rawValue: name) == nil {
             throw ValidationError("--only: unknown part \"\(name)\" (use \(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -117,13 +120,13 @@ struct JourneyBench: AsyncParsableCommand {
         log("WARNING: this is a debug build; numbers are meaningless. Use swift build -c release.")
         #endif
         if let dumpCorpus {
-            var generator = CorpusGenerator(seed: seed, population: Population(seed: seed, count: max(1_000, dumpCorpus / 10)))
-            for _ in 0..<dumpCorpus {
-                var writer = ByteJSON()
-                _ = generator.writeEvent(into: &writer)
-                writer.bytes.append(UInt8(ascii: "\n"))
-                FileHandle.standardOutput.write(Data(writer.bytes))
-            }
+            try CorpusFile.write(events: dumpCorpus, seed: seed, to: FileHandle.standardOutput, gzip: false)
+            return
+        }
+        if let writeCorpus {
+            let start = BenchClock.nanoseconds()
+            try CorpusFile.write(events: events, seed: seed, toPath: writeCorpus)
+            log("wrote \(Format.number(Double(events))) events to \(writeCorpus) in \(String(format: "%.1f", BenchClock.seconds(since: start))) s")
             return
         }
         var table = ResultTable()
