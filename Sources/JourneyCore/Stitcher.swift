@@ -312,10 +312,3 @@ public struct Stitcher: Sendable {
     func channelName(_ index: UInt32) -> String { channels[index] }
 }
 
-extension Optional {
-    /// Moves the wrapped value out, leaving nil, so it can be mutated without a copy.
-    fileprivate mutating func take() -> Wrapped? {
-        defer { self = nil }
-        return self
-    }
-}
