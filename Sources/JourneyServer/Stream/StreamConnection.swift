@@ -55,7 +55,7 @@ struct StreamConnection {
                     try await outbound.write(reply)
                     return
                 }
-                let summary = try await serve(inbound, outbound, source: certificateSource)
+                let summary = await serve(inbound, outbound, source: certificateSource)
                 logger.info(
                     "stream connection closed",
                     metadata: [
@@ -110,11 +110,11 @@ struct StreamConnection {
     private func serve(
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
         source: JourneydConfiguration.Source?
-    ) async throws -> Summary {
+    ) async -> Summary {
         let (settlements, pending) = AsyncStream<Settlement>.makeStream()
         let window = AsyncSlots(StreamIngest.chunksInFlight)
         let channel = connection.channel
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await Self.acknowledge(settlements, outbound: outbound, window: window, channel: channel)
             }
@@ -124,7 +124,7 @@ struct StreamConnection {
                 return await reader.read(inbound, settlements: pending, window: window)
             }
             pending.finish()
-            try await group.waitForAll()
+            await group.waitForAll()
             return summary
         }
     }

@@ -68,8 +68,8 @@ struct StreamLineReader: Sendable {
                 }
                 settlements.yield(
                     Settlement(errorLines: chunk.errorLines, settledThrough: summary.lines, receipt: receipt, fatal: chunk.fatal))
-                if chunk.fatal != nil {
-                    summary.end = "refused"
+                if let fatal = chunk.fatal {
+                    summary.end = "refused: \(fatal)"
                     return summary
                 }
             }
