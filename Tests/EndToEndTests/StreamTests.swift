@@ -261,6 +261,36 @@ import Testing
         await restarted.stop()
     }
 
+    @Test func journeyctlLoadStreamsACorpusAndCountsWhatWasSettled() async throws {
+        try await withDaemon("stream-load") { daemon, client async throws in
+            let certificate = try Self.clientCertificate(daemon)
+            let directory = daemon.directory
+            try certificate.write(certificateTo: directory + "/loader.crt", privateKeyTo: directory + "/loader.key")
+            var lines = Self.events(3_000, prefix: "load")
+            lines[1_234] = "{\"type\":\"track\"}"
+            try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/corpus.ndjson", atomically: true, encoding: .utf8)
+            let run = try CommandRun.run(
+                TestEnvironment.builtProduct("journeyctl"),
+                [
+                    "load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--connections", "3",
+                    "--ca", daemon.certificates.caCertificate, "--cert", directory + "/loader.crt", "--key", directory + "/loader.key",
+                    "--window", "64KiB", "--json",
+                ])
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try JSONDocument(string: run.stdout).root
+            #expect(report["settled_events"]?.int == 3_000, "\(run.stdout)")
+            #expect(report["error_lines"]?.int == 1, "\(run.stdout)")
+            #expect((report["events_per_second"]?.double ?? 0) > 0)
+            #expect(try await Self.touchpoints(client) == 2_999)
+
+            let refused = try CommandRun.run(
+                TestEnvironment.builtProduct("journeyctl"),
+                ["load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--ca", daemon.certificates.caCertificate])
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("--cert") || refused.stderr.contains("write"), "\(refused.stderr)")
+        }
+    }
+
     private func waitForLog(_ daemon: DaemonProcess, _ text: String) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while !daemon.log.contains(text) {
