@@ -73,7 +73,14 @@ import Testing
                 #expect(await stream.nextLine(timeout: .seconds(10)) == nil, "\(name)")
                 #expect(stream.isClosed, "\(name)")
             }
-            #expect(daemon.log.components(separatedBy: "msg=\"stream handshake failed\"").count - 1 >= 2, "\(daemon.log)")
+            let oldTLS = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon), maximumVersion: .tlsv11)
+            try? await oldTLS.send(lines: [line])
+            #expect(await oldTLS.nextLine(timeout: .seconds(10)) == nil, "TLS 1.1 is refused")
+            #expect(await oldTLS.waitForClose(timeout: .seconds(10)))
+            var handshakeFailures: Int { daemon.log.components(separatedBy: "msg=\"stream handshake failed\"").count - 1 }
+            let logDeadline = ContinuousClock.now + .seconds(10)
+            while handshakeFailures < 3, ContinuousClock.now < logDeadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(handshakeFailures == 3, "\(daemon.log)")
 
             let refusals: [(String, PEMCredential?, String, String)] = [
                 ("unknown subject", try Self.clientCertificate(daemon, name: "stranger"), line, "CN=stranger is not the client_subject of any source"),

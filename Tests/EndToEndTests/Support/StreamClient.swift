@@ -19,8 +19,15 @@ final class StreamClient {
     }
 
     /// - Parameter address: `host:port`; the daemon's stream listener unless given.
-    static func connect(to daemon: DaemonProcess, address: String? = nil, certificate: PEMCredential? = nil) async throws -> StreamClient {
+    /// - Parameter maximumVersion: offer no TLS version above this one.
+    static func connect(
+        to daemon: DaemonProcess, address: String? = nil, certificate: PEMCredential? = nil, maximumVersion: TLSVersion? = nil
+    ) async throws -> StreamClient {
         var tls = TLSConfiguration.makeClientConfiguration()
+        if let maximumVersion {
+            tls.minimumTLSVersion = .tlsv1
+            tls.maximumTLSVersion = maximumVersion
+        }
         tls.trustRoots = .file(daemon.certificates.caCertificate)
         if let certificate {
             tls.certificateChain = [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM.utf8), format: .pem))]
