@@ -40,8 +40,11 @@ public struct JourneydApplication: Sendable {
         let readiness = Readiness()
         let recovered = Readiness()
         let onReady = self.onReady
+        let notifier = SystemdNotifier()
+        notifier.send(["STATUS=starting: recovering state"])
         let startup = StartupProgress(expected: ["http", "stream", "admin", "recovery"]) { details in
             readiness.set(true)
+            notifier.send(["READY=1", "STATUS=ready"])
             logger.info(
                 "ready", metadata: ["http": "\(details["http"]!)", "stream": "\(details["stream"]!)", "admin": "\(details["admin"]!)"])
             onReady(details)
@@ -91,8 +94,10 @@ public struct JourneydApplication: Sendable {
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
             tracking,
             stream,
-            TLSReloadService(configuration: configuration, stream: streamTLS, server: serverCertificate, logger: Logger(label: "tls")),
-            ReadinessGate(readiness: readiness),
+            TLSReloadService(
+                configuration: configuration, stream: streamTLS, server: serverCertificate, notifier: notifier, logger: Logger(label: "tls")),
+            WatchdogService(notifier: notifier, engine: engine, recovered: recovered),
+            ReadinessGate(readiness: readiness, notifier: notifier),
         ]
         let group = ServiceGroup(
             configuration: .init(
@@ -149,12 +154,14 @@ extension SocketAddress {
 }
 
 /// Turns readiness off as soon as graceful shutdown begins (it is the last service, so it is
-/// told first), so `/readyz` answers 503 while the listeners drain.
+/// told first), so `/readyz` answers 503 while the listeners drain, and tells systemd `STOPPING=1`.
 struct ReadinessGate: Service {
     let readiness: Readiness
+    let notifier: SystemdNotifier
 
     func run() async throws {
         try? await gracefulShutdown()
         readiness.set(false)
+        notifier.send(["STOPPING=1", "STATUS=stopping: draining connections, writing the final snapshot"])
     }
 }

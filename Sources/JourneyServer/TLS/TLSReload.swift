@@ -61,6 +61,7 @@ struct TLSReloadService: Service {
     let configuration: JourneydConfiguration
     let stream: ReloadableTLSContext
     let server: ReloadableServerCertificate
+    let notifier: SystemdNotifier
     let logger: Logger
 
     func run() async throws {
@@ -72,7 +73,11 @@ struct TLSReloadService: Service {
         }
     }
 
+    /// Wrapped in `RELOADING=1` … `READY=1` for systemd (`READY=1` also when refused: the
+    /// daemon goes on serving with the previous material).
     func reload() {
+        notifier.send(["RELOADING=1", SystemdNotifier.monotonicMicroseconds, "STATUS=reloading TLS material"])
+        defer { notifier.send(["READY=1", "STATUS=ready"]) }
         do {
             let streamTLS = try TLSMaterial.streamConfiguration(configuration)
             let streamContext = try NIOSSLContext(configuration: streamTLS)

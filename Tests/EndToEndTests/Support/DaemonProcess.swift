@@ -24,7 +24,8 @@ final class DaemonProcess: Sendable {
 
     /// Starts the daemon and waits until it logs that it is ready.
     /// - Parameter extraConfig: YAML appended to the generated config (top-level keys).
-    static func start(label: String, extraConfig: String = "", limits: String = "") async throws -> DaemonProcess {
+    /// - Parameter environment: variables added to the daemon's environment.
+    static func start(label: String, extraConfig: String = "", limits: String = "", environment: [String: String] = [:]) async throws -> DaemonProcess {
         let directory = TestEnvironment.temporaryDirectory(label)
         let certificates = try TestEnvironment.Certificates.generate(in: directory + "/tls")
         try adminToken.write(toFile: directory + "/admin.token", atomically: true, encoding: .utf8)
@@ -48,7 +49,7 @@ final class DaemonProcess: Sendable {
             """
         let configPath = directory + "/journeyd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        return try await launch(directory: directory, certificates: certificates, arguments: ["--config", configPath])
+        return try await launch(directory: directory, certificates: certificates, arguments: ["--config", configPath], environment: environment)
     }
 
     /// Starts a new daemon on the same directory, config and state (after `stop` or `kill`).
@@ -74,10 +75,15 @@ final class DaemonProcess: Sendable {
         process.waitUntilExit()
     }
 
-    private static func launch(directory: String, certificates: TestEnvironment.Certificates, arguments: [String]) async throws -> DaemonProcess {
+    private static func launch(
+        directory: String, certificates: TestEnvironment.Certificates, arguments: [String], environment: [String: String] = [:]
+    ) async throws -> DaemonProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.journeydBinary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let pipe = Pipe()
         process.standardError = pipe
