@@ -2,14 +2,15 @@
 # Installs what journeyd's build and test suite need beyond the Swift toolchain:
 # zlib headers (gzip request bodies), libdeflate and zstd headers (snapshot tables and the
 # recovery checkpoint), curl (README examples), the official Segment Python SDK used by the SDK compatibility test, and DuckDB's
-# Python package (the snapshot test loads snapshots with it, as analysts do). Safe to run
-# repeatedly.
+# Python package (the snapshot test loads snapshots with it, as analysts do), and
+# systemd-analyze (the unit file test). Safe to run repeatedly.
 set -euo pipefail
 need_apt=()
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
 dpkg -s libdeflate-dev >/dev/null 2>&1 || need_apt+=(libdeflate-dev)
 dpkg -s libzstd-dev >/dev/null 2>&1 || need_apt+=(libzstd-dev)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 if ((${#need_apt[@]})); then
   apt-get update -qq
