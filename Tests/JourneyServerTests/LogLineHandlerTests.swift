@@ -1,3 +1,4 @@
+import Foundation
 import JourneyCore
 import Logging
 import Testing
@@ -181,6 +182,36 @@ struct LogLineHandlerTests {
         #expect(parsed[4].value == "")
         #expect(parsed[5].value == "line1\nline2\ttabbed")
         #expect(parsed[6].value == "/v1/batch?x=1&y=\"2\"")
+    }
+
+    @Test("metadata named like a standard key does not make a second ts, level, component or msg")
+    func reservedMetadataKeys() throws {
+        let handler = LogLineHandler(component: "c", format: .logfmt, level: .info)
+        let text = line(handler, event("real", metadata: ["msg": "fake", "level": "x", "ts": "t", "component": "y", "ok": "1"]))
+        let parsed = try #require(LogfmtReader.parse(text))
+        #expect(parsed.map { $0.key } == ["ts", "level", "component", "msg", "meta_component", "meta_level", "meta_msg", "meta_ts", "ok"])
+        #expect(parsed[3].value == "real")
+    }
+
+    @Test("under journald every line starts with its syslog priority", arguments: [
+        (Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2),
+    ])
+    func journaldPriority(level: Logger.Level, priority: Int) throws {
+        let handler = LogLineHandler(component: "c", format: .logfmt, level: .trace, priorityPrefix: true)
+        let text = line(handler, event("m", level: level))
+        #expect(text.hasPrefix("<\(priority)>ts="), "\(text)")
+        #expect(LogfmtReader.parse(String(text.drop { $0 != ">" }.dropFirst())) != nil)
+        let json = LogLineHandler(component: "c", format: .json, level: .trace, priorityPrefix: true)
+        #expect(line(json, event("m", level: level)).hasPrefix("<\(priority)>{"))
+    }
+
+    @Test("journald is detected only when JOURNAL_STREAM names this process's stderr")
+    func journalStreamDetection() {
+        var status = stat()
+        #expect(fstat(2, &status) == 0)
+        #expect(LogLineHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(status.st_dev):\(status.st_ino)"]))
+        #expect(!LogLineHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(status.st_dev):\(status.st_ino &+ 1)"]))
+        #expect(!LogLineHandler.stderrIsJournal(environment: [:]))
     }
 
     @Test("metadata values of every shape are flattened to text")

@@ -14,16 +14,48 @@ public struct LogLineHandler: LogHandler {
     public var logLevel: Logger.Level
     private let component: String
     private let format: Format
+    /// Prefix each line with its syslog priority (`<6>` for info …), which journald reads from a
+    /// service's stderr and strips (sd-daemon(3)).
+    private let priorityPrefix: Bool
 
-    public init(component: String, format: Format, level: Logger.Level) {
+    public init(component: String, format: Format, level: Logger.Level, priorityPrefix: Bool = false) {
         self.component = component
         self.format = format
         self.logLevel = level
+        self.priorityPrefix = priorityPrefix
     }
 
-    /// Installs this handler for every `Logger` the process creates.
+    /// Installs this handler for every `Logger` the process creates, with priority prefixes when
+    /// stderr is connected to journald.
     public static func bootstrap(format: Format, level: Logger.Level) {
-        LoggingSystem.bootstrap { label in LogLineHandler(component: label, format: format, level: level) }
+        let journald = stderrIsJournal()
+        LoggingSystem.bootstrap { label in
+            LogLineHandler(component: label, format: format, level: level, priorityPrefix: journald)
+        }
+    }
+
+    /// Whether stderr is the journal stream systemd connected: `$JOURNAL_STREAM` names its
+    /// `device:inode` (checked, so a child process that inherited the variable but whose stderr
+    /// was redirected does not add prefixes).
+    static func stderrIsJournal(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"] else { return false }
+        var status = stat()
+        guard fstat(2, &status) == 0 else { return false }
+        return stream == "\(status.st_dev):\(status.st_ino)"
+    }
+
+    /// The fields the handler writes itself; metadata with these names is written as `meta_<key>`.
+    static let reservedKeys: Set<String> = ["ts", "level", "component", "msg"]
+
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -39,7 +71,7 @@ public struct LogLineHandler: LogHandler {
 
     /// The text `log(event:)` writes for `event` at time `ts`, without the trailing newline:
     /// `ts level component msg`, then the handler's and the event's metadata (the event's wins)
-    /// sorted by key.
+    /// sorted by key, a reserved name prefixed `meta_`; under journald, the `<N>` priority first.
     func line(for event: LogEvent, at ts: Timestamp) -> [UInt8] {
         var fields: [(String, String)] = [
             ("ts", ts.description), ("level", event.level.rawValue), ("component", component),
@@ -47,10 +79,10 @@ public struct LogLineHandler: LogHandler {
         ]
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() {
-            fields.append((key, Self.text(merged[key]!)))
-        }
-        return format == .json ? Self.jsonLine(fields) : Self.logfmtLine(fields)
+        let named = merged.map { key, value in (Self.reservedKeys.contains(key) ? "meta_" + key : key, Self.text(value)) }
+        fields += named.sorted { $0.0 < $1.0 }
+        let line = format == .json ? Self.jsonLine(fields) : Self.logfmtLine(fields)
+        return priorityPrefix ? Array("<\(Self.syslogPriority(event.level))>".utf8) + line : line
     }
 
     static func text(_ value: Logger.MetadataValue) -> String {
