@@ -40,6 +40,7 @@ public struct JourneydApplication: Sendable {
         let readiness = Readiness()
         let recovered = Readiness()
         let onReady = self.onReady
+        let metrics = DaemonMetrics()
         let notifier = SystemdNotifier()
         notifier.send(["STATUS=starting: recovering state"])
         let startup = StartupProgress(expected: ["http", "stream", "admin", "recovery"]) { details in
@@ -52,7 +53,8 @@ public struct JourneydApplication: Sendable {
 
         let trackingRouter = Router(context: BasicRequestContext.self)
         TrackingAPIController(
-            configuration: configuration, engine: engine, deadLetters: deadLetters, recovered: recovered, logger: Logger(label: "http")
+            configuration: configuration, engine: engine, deadLetters: deadLetters, recovered: recovered, metrics: metrics,
+            logger: Logger(label: "http")
         ).addRoutes(to: trackingRouter)
         let idle = configuration.limits.idleTimeout
         let tracking = Application(
@@ -71,12 +73,13 @@ public struct JourneydApplication: Sendable {
         let stream = StreamListener(
             ingest: StreamIngest(
                 configuration: configuration, normaliser: configuration.eventNormaliser, engine: engine, deadLetters: deadLetters,
-                recovered: recovered, logger: Logger(label: "stream")),
+                recovered: recovered, metrics: metrics, logger: Logger(label: "stream")),
             tls: streamTLS, startup: startup)
 
         let adminRouter = Router(context: BasicRequestContext.self)
         AdminAPIController(configuration: configuration, engine: engine, snapshotter: snapshotter, readiness: readiness)
             .addRoutes(to: adminRouter)
+        metrics.addRoute(to: adminRouter, engine: engine, snapshotter: snapshotter)
         let adminServer: HTTPServerBuilder = configuration.listeners.adminTLS ? try .tls(tlsConfiguration: tls) : .http1()
         let admin = Application(
             router: adminRouter, server: adminServer,

@@ -17,15 +17,20 @@ struct TrackingAPIController: Sendable {
     let admission: AdmissionGate
     /// False while the engine recovers its state at start.
     let recovered: Readiness
+    let metrics: DaemonMetrics
     let logger: Logger
 
-    init(configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, logger: Logger) {
+    init(
+        configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, metrics: DaemonMetrics,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.normaliser = configuration.eventNormaliser
         self.engine = engine
         self.deadLetters = deadLetters
         self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
         self.recovered = recovered
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -66,6 +71,7 @@ struct TrackingAPIController: Sendable {
     }
 
     private func accept(_ request: Request, call: EventType?) async throws(Refusal) -> Response {
+        let started = ContinuousClock.now
         let receivedAt = Timestamp.now
         let authenticator = WriteKeyAuthenticator(configuration: configuration)
         let headerKey: String?
@@ -107,7 +113,7 @@ struct TrackingAPIController: Sendable {
         } else {
             items = [root]
         }
-        return await store(items, envelope: envelope, single: call != nil)
+        return await store(items, envelope: envelope, single: call != nil, started: started)
     }
 
     private func parsedBody(_ request: Request) async throws(Refusal) -> JSONDocument {
@@ -143,7 +149,7 @@ struct TrackingAPIController: Sendable {
         }
     }
 
-    private func store(_ items: [JSONValue], envelope: EventNormaliser.Envelope, single: Bool) async -> Response {
+    private func store(_ items: [JSONValue], envelope: EventNormaliser.Envelope, single: Bool, started: ContinuousClock.Instant) async -> Response {
         var events: [NormalisedEvent] = []
         events.reserveCapacity(items.count)
         var rejected: [IngestResponse.Rejection] = []
@@ -163,6 +169,9 @@ struct TrackingAPIController: Sendable {
                 let receipt = try await engine.ingest(events)
                 try await receipt.waitDurable()
                 duplicates = receipt.duplicates
+                metrics.eventsReceived(events.count, source: envelope.source.name, listener: .http)
+                metrics.duplicates(duplicates, source: envelope.source.name, listener: .http)
+                metrics.acknowledged(after: ContinuousClock.now - started, listener: .http)
             } catch {
                 logger.warning("events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
                 return IngestResponse.refused(
@@ -171,6 +180,7 @@ struct TrackingAPIController: Sendable {
             }
         }
         if !letters.isEmpty {
+            metrics.eventsRejected(letters.count, source: envelope.source.name, listener: .http)
             await engine.countRejected(letters.count)
             do {
                 try await deadLetters.append(letters)

@@ -15,6 +15,7 @@ struct StreamIngest: Sendable {
     let deadLetters: DeadLetterLog
     /// False while the engine recovers its state at start.
     let recovered: Readiness
+    let metrics: DaemonMetrics
     let logger: Logger
 
     /// Chunks of lines a connection may have stored but not yet acknowledged; past it, reading
@@ -42,9 +43,12 @@ struct StreamConnection {
                 do {
                     try await handshake.get()
                 } catch {
+                    ingest.metrics.tlsHandshakeFailed(listener: .stream)
                     logger.notice("stream handshake failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                     return
                 }
+                ingest.metrics.streamConnectionOpened()
+                defer { ingest.metrics.streamConnectionClosed() }
                 let certificateSource: JourneydConfiguration.Source?
                 do {
                     certificateSource = try await sourceFromCertificate()
@@ -116,7 +120,7 @@ struct StreamConnection {
         let channel = connection.channel
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Self.acknowledge(settlements, outbound: outbound, window: window, channel: channel)
+                await Self.acknowledge(settlements, outbound: outbound, window: window, channel: channel, metrics: ingest.metrics)
             }
             let reader = StreamLineReader(ingest: ingest, source: source)
             let summary = await cancelWhenGracefulShutdown {
@@ -134,7 +138,7 @@ struct StreamConnection {
     /// stops (also when the client is gone) it closes the window, so reading stops too.
     private static func acknowledge(
         _ settlements: AsyncStream<Settlement>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, window: AsyncSlots,
-        channel: any Channel
+        channel: any Channel, metrics: DaemonMetrics
     ) async {
         defer { window.close() }
         var acknowledged = 0
@@ -161,6 +165,7 @@ struct StreamConnection {
                 return
             }
             window.release()
+            if durable, settlement.receipt != nil { metrics.acknowledged(after: ContinuousClock.now - settlement.readAt, listener: .stream) }
             if fatal != nil {
                 try? await channel.close()
                 return

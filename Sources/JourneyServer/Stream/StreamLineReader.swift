@@ -51,6 +51,7 @@ struct StreamLineReader: Sendable {
                     break
                 }
                 let settledBefore = summary.lines
+                let readAt = ContinuousClock.now
                 var chunk = process(buffer)
                 await keepRejected(&chunk)
                 var receipt: IngestEngine.Receipt?
@@ -66,8 +67,13 @@ struct StreamLineReader: Sendable {
                         return summary
                     }
                 }
+                if let receipt, let source {
+                    ingest.metrics.eventsReceived(chunk.events.count, source: source.name, listener: .stream)
+                    ingest.metrics.duplicates(receipt.duplicates, source: source.name, listener: .stream)
+                }
                 settlements.yield(
-                    Settlement(errorLines: chunk.errorLines, settledThrough: summary.lines, receipt: receipt, fatal: chunk.fatal))
+                    Settlement(
+                        errorLines: chunk.errorLines, settledThrough: summary.lines, receipt: receipt, fatal: chunk.fatal, readAt: readAt))
                 if let fatal = chunk.fatal {
                     summary.end = "refused: \(fatal)"
                     return summary
@@ -147,6 +153,7 @@ struct StreamLineReader: Sendable {
         let rejected = chunk.errorLines.readableBytes > 0 ? chunk.errorLines.readableBytesView.count(where: { $0 == 0x0A }) : 0
         guard rejected > 0 else { return }
         summary.rejected += rejected
+        ingest.metrics.eventsRejected(rejected, source: source?.name ?? "-", listener: .stream)
         await ingest.engine.countRejected(rejected)
         guard !chunk.deadLetters.isEmpty else { return }
         do {
@@ -185,4 +192,6 @@ struct Settlement: Sendable {
     var receipt: IngestEngine.Receipt?
     /// Written after the acknowledgement; the connection closes after it.
     var fatal: String?
+    /// When the chunk was read (for the acknowledgement latency).
+    var readAt = ContinuousClock.now
 }

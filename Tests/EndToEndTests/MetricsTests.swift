@@ -1,0 +1,57 @@
+import Foundation
+import JourneyServer
+import Testing
+
+/// `/metrics` on the admin listener, scraped from the live daemon after real traffic on both
+/// ingest listeners.
+@Suite struct MetricsTests {
+    /// `name{labels} value` lines of the Prometheus text format, by series; fails on any other line.
+    static func series(_ text: String) -> [String: Double]? {
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+            values[String(line[..<space])] = value
+        }
+        return values
+    }
+
+    @Test func countersHistogramsAndGaugesReflectWhatTheDaemonDid() async throws {
+        try await withDaemon("metrics") { daemon, client async throws in
+            let batch = Events.batch([
+                Events.track("A", userId: "m1", messageId: "m-1"), Events.track("B", userId: "m2", messageId: "m-2"), "{\"type\":\"track\"}",
+            ])
+            #expect(try await client.post("/v1/batch", batch).status == 200)
+            #expect(try await client.post("/v1/batch", Events.batch([Events.track("A", userId: "m1", messageId: "m-1")])).status == 200)
+            let stream = try await StreamClient.connect(
+                to: daemon,
+                certificate: try CertificateFactory.issueLeaf(commonName: DaemonProcess.streamClientName, usage: .client, issuer: daemon.certificates.ca))
+            try await stream.send(lines: [Events.track("S", userId: "m3", messageId: "s-1"), "nope"])
+            _ = try await stream.linesUntilAck(2)
+
+            let scrape = try await client.admin("/metrics", token: nil)
+            #expect(scrape.status == 200)
+            #expect(scrape.headers["Content-Type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
+            let values = try #require(Self.series(scrape.text), "not Prometheus text:\n\(scrape.text)")
+            #expect(values[#"journeyd_events_received_total{listener="http",source="website"}"#] == 3, "\(scrape.text)")
+            #expect(values[#"journeyd_events_duplicate_total{listener="http",source="website"}"#] == 1)
+            #expect(values[#"journeyd_events_rejected_total{listener="http",source="website"}"#] == 1)
+            #expect(values[#"journeyd_events_received_total{listener="stream",source="call-centre"}"#] == 1)
+            #expect(values[#"journeyd_events_rejected_total{listener="stream",source="call-centre"}"#] == 1)
+            #expect(values[#"journeyd_ack_seconds_count{listener="http"}"#] == 2)
+            #expect(values[#"journeyd_ack_seconds_count{listener="stream"}"#] == 1)
+            #expect(values["journeyd_stream_connections"] == 1)
+            #expect(values["journeyd_touchpoints"] == 3)
+            #expect(values["journeyd_profiles"] == 3)
+            #expect((values["journeyd_wal_syncs_total"] ?? 0) >= 1)
+            #expect((values["journeyd_wal_bytes_written_total"] ?? 0) > 0)
+            #expect(!scrape.text.contains("m1") && !scrape.text.contains("m-1"), "no identifiers in metrics")
+
+            #expect(try await client.admin("/v1/snapshots", method: .POST).status == 200)
+            let after = try #require(Self.series(try await client.admin("/metrics", token: nil).text))
+            #expect(after["journeyd_snapshot_last_duration_seconds"] != nil)
+            #expect((after["journeyd_snapshot_age_seconds"] ?? -1) >= 0)
+            #expect(after["journeyd_wal_syncs_total"]! >= values["journeyd_wal_syncs_total"]!, "counters never go down")
+            await stream.close()
+        }
+    }
+}
