@@ -55,3 +55,36 @@ import Testing
         }
     }
 }
+
+/// The periodic `msg=stats` log line, read from the live daemon's stderr.
+@Suite struct StatsLogTests {
+    @Test func aStatsLineReportsEachIntervalInLogfmt() async throws {
+        try await withDaemon("stats", extraConfig: "logging: { stats_interval: 1s }") { daemon, client async throws in
+            let batch = Events.batch((0..<5).map { Events.track("S", userId: "stats-\($0)", messageId: "stats-\($0)") } + ["{}"])
+            #expect(try await client.post("/v1/batch", batch).status == 200)
+            #expect(try await client.post("/v1/batch", Events.batch([Events.track("S", userId: "stats-0", messageId: "stats-0")])).status == 200)
+            let deadline = ContinuousClock.now + .seconds(10)
+            var totals: (eventsIn: Int, rejected: Int, deduplicated: Int) = (0, 0, 0)
+            var last: [String: String] = [:]
+            while ContinuousClock.now < deadline, totals.eventsIn < 6 {
+                let lines = daemon.log.split(separator: "\n").filter { $0.contains("msg=stats") }
+                totals = (0, 0, 0)
+                for line in lines {
+                    let fields = DaemonProcess.logfmtFields(String(line))
+                    totals.eventsIn += Int(fields["events_in"] ?? "") ?? 0
+                    totals.rejected += Int(fields["rejected"] ?? "") ?? 0
+                    totals.deduplicated += Int(fields["deduplicated"] ?? "") ?? 0
+                    last = fields
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(totals.eventsIn == 6 && totals.rejected == 1 && totals.deduplicated == 1, "\(daemon.log)")
+            for key in ["events_per_s", "profiles", "identifiers", "touchpoints", "merges", "blocked_merges", "wal_bytes", "wal_syncs", "stream_connections", "rss_bytes"] {
+                #expect(last[key] != nil, "stats line without \(key): \(last)")
+            }
+            #expect((Int(last["rss_bytes"] ?? "") ?? 0) > 1 << 20)
+            #expect(last["profiles"] == "5")
+            #expect(!daemon.log.split(separator: "\n").filter { $0.contains("msg=stats") }.contains { $0.contains("stats-0") }, "no identifiers")
+        }
+    }
+}

@@ -421,6 +421,7 @@ struct ConfigurationLoaderTests {
         Bad(replacing: ["  max_touchpoints_per_profile": "max_touchpoints_per_profile: yes"], key: "journeys.max_touchpoints_per_profile"),
         Bad(replacing: ["  format": "format: xml"], key: "logging.format"),
         Bad(replacements: ["LOGGING": "level: loud"], key: "logging.level"),
+        Bad(replacements: ["LOGGING": "stats_interval: 500ms"], key: "logging.stats_interval"),
         Bad(replacing: ["logging": "logging: [json]", "  format": ""], key: "logging"),
     ])
     func badValues(bad: Bad) throws {

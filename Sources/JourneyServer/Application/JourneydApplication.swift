@@ -100,6 +100,9 @@ public struct JourneydApplication: Sendable {
             TLSReloadService(
                 configuration: configuration, stream: streamTLS, server: serverCertificate, notifier: notifier, logger: Logger(label: "tls")),
             WatchdogService(notifier: notifier, engine: engine, recovered: recovered),
+            StatsLogService(
+                engine: engine, snapshotter: snapshotter, metrics: metrics, recovered: recovered, interval: configuration.logging.statsInterval,
+                logger: Logger(label: "journeyd")),
             ReadinessGate(readiness: readiness, notifier: notifier),
         ]
         let group = ServiceGroup(

@@ -104,6 +104,10 @@ public enum ConfigurationLoader {
         var logging = JourneydConfiguration.Logging()
         logging.format = try loggingSection.choice("format", JourneydConfiguration.Logging.Format.self) ?? .logfmt
         logging.level = try loggingSection.choice("level", JourneydConfiguration.Logging.Level.self) ?? .info
+        logging.statsInterval = try loggingSection.duration("stats_interval") ?? logging.statsInterval
+        guard logging.statsInterval >= .seconds(1) else {
+            throw .invalidValue(key: "logging.stats_interval", message: "must be at least 1s")
+        }
         try loggingSection.finish()
         try root.finish()
 

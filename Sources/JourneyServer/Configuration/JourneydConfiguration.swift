@@ -78,6 +78,8 @@ public struct JourneydConfiguration: Sendable {
         public enum Level: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
         public var format: Format = .logfmt
         public var level: Level = .info
+        /// How often the `msg=stats` line is written.
+        public var statsInterval: Duration = .seconds(60)
     }
 
     /// Validates and normalises events for both ingest listeners, with the configured limits,

@@ -17,6 +17,10 @@ final class DaemonMetrics: Sendable {
 
     let registry: PrometheusCollectorRegistry
     private let lastTotals = Mutex<[String: Int]>([:])
+    private let openStreamConnections = Atomic<Int>(0)
+
+    /// Stream connections past their handshake and not yet closed.
+    var streamConnections: Int { openStreamConnections.load(ordering: .relaxed) }
 
     /// Bootstraps swift-metrics onto a new registry; call once per process.
     init() {
@@ -56,8 +60,15 @@ final class DaemonMetrics: Sendable {
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
-    func streamConnectionOpened() { Meter(label: "journeyd_stream_connections").increment() }
-    func streamConnectionClosed() { Meter(label: "journeyd_stream_connections").decrement() }
+    func streamConnectionOpened() {
+        openStreamConnections.add(1, ordering: .relaxed)
+        Meter(label: "journeyd_stream_connections").increment()
+    }
+
+    func streamConnectionClosed() {
+        openStreamConnections.subtract(1, ordering: .relaxed)
+        Meter(label: "journeyd_stream_connections").decrement()
+    }
 
     func tlsHandshakeFailed(listener: Listener) {
         Counter(label: "journeyd_tls_handshake_failures_total", dimensions: [("listener", listener.rawValue)]).increment()

@@ -1,0 +1,68 @@
+import Foundation
+import JourneyCore
+import Logging
+import ServiceLifecycle
+
+/// Writes one `msg=stats` line every `logging.stats_interval` (default 60 s) for people and tools
+/// tailing the log: events in, rejected and deduplicated during the interval (and per second),
+/// what the stitcher holds, WAL bytes and syncs, the last snapshot, stream connections and RSS.
+/// Counts only, never identifiers. A service of its own; stops at the start of a graceful shutdown.
+struct StatsLogService: Service {
+    let engine: IngestEngine
+    let snapshotter: Snapshotter
+    let metrics: DaemonMetrics
+    let recovered: Readiness
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var previous: IngestEngine.Stats?
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            guard recovered.isReady else { continue }
+            let stats = await engine.stats()
+            let last = await snapshotter.last
+            logger.info("stats", metadata: Self.fields(stats, previous: previous, interval: interval, last: last, connections: metrics.streamConnections))
+            previous = stats
+        }
+    }
+
+    static func fields(
+        _ stats: IngestEngine.Stats, previous: IngestEngine.Stats?, interval: Duration, last: Snapshotter.Last?, connections: Int
+    ) -> Logger.Metadata {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let stored = stats.stitcher.eventsStored - (previous?.stitcher.eventsStored ?? 0)
+        let duplicates = stats.stitcher.duplicates - (previous?.stitcher.duplicates ?? 0)
+        let rejected = stats.rejected - (previous?.rejected ?? 0)
+        let eventsIn = stored + duplicates
+        var fields: Logger.Metadata = [
+            "interval_s": "\(Int(seconds.rounded()))",
+            "events_in": "\(eventsIn)", "events_per_s": "\(Int((Double(eventsIn) / seconds).rounded()))",
+            "rejected": "\(rejected)", "deduplicated": "\(duplicates)",
+            "profiles": "\(stats.profiles)", "identifiers": "\(stats.identifiers)", "touchpoints": "\(stats.touchpoints)",
+            "merges": "\(stats.stitcher.merges)", "blocked_merges": "\(stats.stitcher.blockedMerges)",
+            "stream_connections": "\(connections)", "rss_bytes": "\(residentBytes())",
+        ]
+        if let wal = stats.wal {
+            fields["wal_bytes"] = "\(wal.bytesWritten)"
+            fields["wal_syncs"] = "\(wal.syncs - (previous?.wal?.syncs ?? 0))"
+        }
+        if let last {
+            fields["snapshot_age_s"] = "\((Timestamp.now.millisecondsSinceEpoch - last.manifest.createdAt.millisecondsSinceEpoch) / 1000)"
+            fields["snapshot_duration_ms"] = "\(last.durationMilliseconds)"
+        }
+        return fields
+    }
+
+    /// This process's resident memory (VmRSS), in bytes; 0 where /proc is not available.
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+}
