@@ -422,6 +422,7 @@ struct ConfigurationLoaderTests {
         Bad(replacing: ["  format": "format: xml"], key: "logging.format"),
         Bad(replacements: ["LOGGING": "level: loud"], key: "logging.level"),
         Bad(replacements: ["LOGGING": "stats_interval: 500ms"], key: "logging.stats_interval"),
+        Bad(replacements: ["TOP": "shutdown_timeout: 0s"], key: "shutdown_timeout"),
         Bad(replacing: ["logging": "logging: [json]", "  format": ""], key: "logging"),
     ])
     func badValues(bad: Bad) throws {

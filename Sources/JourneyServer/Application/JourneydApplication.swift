@@ -87,10 +87,13 @@ public struct JourneydApplication: Sendable {
             onServerRunning: { channel in startup.report("admin", channel: channel, logger: logger) },
             logger: Logger(label: "admin"))
 
-        // Started in this order, stopped in reverse: readiness drops first, SIGHUP (certificate
+        // Started in this order, stopped in reverse (each after the one before it has finished),
+        // within configuration.shutdownTimeout: readiness drops first, SIGHUP (certificate
         // reload) is no longer handled, then the stream and tracking listeners drain, then the final snapshot is
-        // taken, the admin API closes, and the WAL is synced and closed last.
+        // taken, the admin API closes, and the WAL is synced and closed; a second stop signal
+        // during all this syncs the WAL and exits at once.
         let services: [any Service] = [
+            ImmediateStopService(engine: engine, logger: logger),
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
                 logger: Logger(label: "engine")),
             admin,
@@ -105,11 +108,10 @@ public struct JourneydApplication: Sendable {
                 logger: Logger(label: "journeyd")),
             ReadinessGate(readiness: readiness, notifier: notifier),
         ]
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
             "starting", metadata: ["state_dir": "\(configuration.stateDirectory)", "sources": "\(configuration.sources.count)"])
         if !configuration.listeners.admin.isLoopback && !configuration.listeners.adminTLS {

@@ -95,6 +95,10 @@ public enum ConfigurationLoader {
         let identity = try readIdentity(try root.section("identity"))
         let phaseRules = PhaseRules(operatorRules: try readPhaseRules(try root.list("phases")))
         let limits = try readLimits(try root.section("limits"))
+        let shutdownTimeout = try root.duration("shutdown_timeout") ?? .seconds(120)
+        guard shutdownTimeout >= .seconds(1) else {
+            throw .invalidValue(key: "shutdown_timeout", message: "must be at least 1s")
+        }
 
         var journeys = try root.section("journeys")
         let maxTouchpoints = try journeys.int("max_touchpoints_per_profile", range: 1...10_000_000) ?? 10_000
@@ -116,7 +120,7 @@ public enum ConfigurationLoader {
             durabilityInterval: durabilityInterval,
             snapshots: snapshots, identity: identity.policy, identifierNormaliser: identity.normaliser,
             customIdentifiers: identity.custom, phaseRules: phaseRules, limits: limits,
-            maxTouchpointsPerProfile: maxTouchpoints, logging: logging, isLocalDefaults: isLocalDefaults)
+            maxTouchpointsPerProfile: maxTouchpoints, logging: logging, shutdownTimeout: shutdownTimeout, isLocalDefaults: isLocalDefaults)
     }
 
     private static func readListeners(_ section: ConfigSection) throws(ConfigurationError) -> JourneydConfiguration.Listeners {

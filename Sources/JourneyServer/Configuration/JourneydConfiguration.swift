@@ -19,6 +19,9 @@ public struct JourneydConfiguration: Sendable {
     public var limits: Limits
     public var maxTouchpointsPerProfile: Int
     public var logging: Logging
+    /// The longest a graceful stop (drain, final snapshot, WAL sync) may take before the
+    /// remaining work is cancelled.
+    public var shutdownTimeout: Duration = .seconds(120)
     /// True when no config file was given: loopback listeners, dev certificate, generated keys.
     public var isLocalDefaults: Bool
 

@@ -69,6 +69,21 @@ final class DaemonProcess: Sendable {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
+    /// Waits until the process has exited by itself; false after `timeout`.
+    func waitForExit(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !process.isRunning
+    }
+
+    /// The exit status once the process has exited.
+    var exitStatus: Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// SIGKILL: the process gets no chance to flush or snapshot anything.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
