@@ -41,6 +41,7 @@ public struct JourneydApplication: Sendable {
         let recovered = Readiness()
         let onReady = self.onReady
         let metrics = DaemonMetrics()
+        let repeats = RepeatLimiter()
         let notifier = SystemdNotifier()
         notifier.send(["STATUS=starting: recovering state"])
         let startup = StartupProgress(expected: ["http", "stream", "admin", "recovery"]) { details in
@@ -54,7 +55,7 @@ public struct JourneydApplication: Sendable {
         let trackingRouter = Router(context: BasicRequestContext.self)
         TrackingAPIController(
             configuration: configuration, engine: engine, deadLetters: deadLetters, recovered: recovered, metrics: metrics,
-            logger: Logger(label: "http")
+            repeats: repeats, logger: Logger(label: "http")
         ).addRoutes(to: trackingRouter)
         let idle = configuration.limits.idleTimeout
         let tracking = Application(
@@ -73,7 +74,7 @@ public struct JourneydApplication: Sendable {
         let stream = StreamListener(
             ingest: StreamIngest(
                 configuration: configuration, normaliser: configuration.eventNormaliser, engine: engine, deadLetters: deadLetters,
-                recovered: recovered, metrics: metrics, logger: Logger(label: "stream")),
+                recovered: recovered, metrics: metrics, repeats: repeats, logger: Logger(label: "stream")),
             tls: streamTLS, startup: startup)
 
         let adminRouter = Router(context: BasicRequestContext.self)

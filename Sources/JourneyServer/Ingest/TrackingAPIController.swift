@@ -18,11 +18,13 @@ struct TrackingAPIController: Sendable {
     /// False while the engine recovers its state at start.
     let recovered: Readiness
     let metrics: DaemonMetrics
+    /// Keeps floods of the same refusal or failure to one log line per interval.
+    let repeats: RepeatLimiter
     let logger: Logger
 
     init(
         configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, metrics: DaemonMetrics,
-        logger: Logger
+        repeats: RepeatLimiter, logger: Logger
     ) {
         self.configuration = configuration
         self.normaliser = configuration.eventNormaliser
@@ -31,6 +33,7 @@ struct TrackingAPIController: Sendable {
         self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
         self.recovered = recovered
         self.metrics = metrics
+        self.repeats = repeats
         self.logger = logger
     }
 
@@ -63,8 +66,8 @@ struct TrackingAPIController: Sendable {
         do {
             return try await accept(request, call: call)
         } catch {
-            logger.notice(
-                "request refused",
+            repeats.log(
+                logger, .notice, "request refused",
                 metadata: ["path": "\(request.uri.path)", "status": "\(error.status.code)", "error": "\(error.message)"])
             return IngestResponse.refused(error.status, error.message)
         }
@@ -173,7 +176,7 @@ struct TrackingAPIController: Sendable {
                 metrics.duplicates(duplicates, source: envelope.source.name, listener: .http)
                 metrics.acknowledged(after: ContinuousClock.now - started, listener: .http)
             } catch {
-                logger.warning("events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
+                repeats.log(logger, .warning, "events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
                 return IngestResponse.refused(
                     .serviceUnavailable, "\(error); nothing from this request was acknowledged, send it again",
                     headers: [.retryAfter: IngestResponse.retryAfterSeconds])
@@ -185,7 +188,7 @@ struct TrackingAPIController: Sendable {
             do {
                 try await deadLetters.append(letters)
             } catch {
-                logger.error("dead-letter write failed", metadata: ["error": "\(error)", "items": "\(letters.count)"])
+                repeats.log(logger, .error, "dead-letter write failed", metadata: ["error": "\(error)", "items": "\(letters.count)"])
             }
         }
         if single, let rejection = rejected.first {

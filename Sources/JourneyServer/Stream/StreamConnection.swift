@@ -16,6 +16,8 @@ struct StreamIngest: Sendable {
     /// False while the engine recovers its state at start.
     let recovered: Readiness
     let metrics: DaemonMetrics
+    /// Keeps floods of the same refusal or failure to one log line per interval.
+    let repeats: RepeatLimiter
     let logger: Logger
 
     /// Chunks of lines a connection may have stored but not yet acknowledged; past it, reading
@@ -44,7 +46,7 @@ struct StreamConnection {
                     try await handshake.get()
                 } catch {
                     ingest.metrics.tlsHandshakeFailed(listener: .stream)
-                    logger.notice("stream handshake failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                    ingest.repeats.log(logger, .notice, "stream handshake failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                     return
                 }
                 ingest.metrics.streamConnectionOpened()
@@ -53,13 +55,17 @@ struct StreamConnection {
                 do {
                     certificateSource = try await sourceFromCertificate()
                 } catch let refusal as Refusal {
-                    logger.notice("stream client refused", metadata: ["peer": "\(peer)", "error": "\(refusal.message)"])
+                    ingest.repeats.log(logger, .notice, "stream client refused", metadata: ["peer": "\(peer)", "error": "\(refusal.message)"])
                     var reply = ByteBuffer()
                     StreamReply.fatal(refusal.message, into: &reply)
                     try await outbound.write(reply)
                     return
                 }
                 let summary = await serve(inbound, outbound, source: certificateSource)
+                if let refusal = summary.refusal {
+                    ingest.repeats.log(logger, .notice, "stream client refused", metadata: ["peer": "\(peer)", "error": "\(refusal)"])
+                    return
+                }
                 logger.info(
                     "stream connection closed",
                     metadata: [
@@ -109,6 +115,8 @@ struct StreamConnection {
         var lines = 0
         var rejected = 0
         var end = "closed by client"
+        /// Why the client was refused: its first line named no valid identity.
+        var refusal: String?
     }
 
     private func serve(

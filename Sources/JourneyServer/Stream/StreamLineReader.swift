@@ -75,7 +75,8 @@ struct StreamLineReader: Sendable {
                     Settlement(
                         errorLines: chunk.errorLines, settledThrough: summary.lines, receipt: receipt, fatal: chunk.fatal, readAt: readAt))
                 if let fatal = chunk.fatal {
-                    summary.end = "refused: \(fatal)"
+                    summary.end = "refused"
+                    summary.refusal = fatal
                     return summary
                 }
             }
@@ -159,7 +160,7 @@ struct StreamLineReader: Sendable {
         do {
             try await ingest.deadLetters.append(chunk.deadLetters)
         } catch {
-            ingest.logger.error("dead-letter write failed", metadata: ["error": "\(error)", "items": "\(chunk.deadLetters.count)"])
+            ingest.repeats.log(ingest.logger, .error, "dead-letter write failed", metadata: ["error": "\(error)", "items": "\(chunk.deadLetters.count)"])
         }
     }
 
