@@ -89,10 +89,10 @@ public struct JourneydApplication: Sendable {
             logger: Logger(label: "admin"))
 
         // Started in this order, stopped in reverse (each after the one before it has finished),
-        // within configuration.shutdownTimeout: readiness drops first, SIGHUP (certificate
-        // reload) is no longer handled, then the stream and tracking listeners drain, then the final snapshot is
-        // taken, the admin API closes, and the WAL is synced and closed; a second stop signal
-        // during all this syncs the WAL and exits at once.
+        // within configuration.shutdownTimeout: readiness drops (STOPPING=1), the stats line and
+        // watchdog end, SIGHUP is no longer handled, the stream and tracking listeners drain, the
+        // final snapshot is taken, the admin API closes, and the WAL is synced and closed. A
+        // second stop signal during all this syncs the WAL and exits at once.
         let services: [any Service] = [
             ImmediateStopService(engine: engine, logger: logger),
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
