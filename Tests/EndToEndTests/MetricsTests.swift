@@ -44,6 +44,8 @@ import Testing
             #expect(values["journeyd_profiles"] == 3)
             #expect((values["journeyd_wal_syncs_total"] ?? 0) >= 1)
             #expect((values["journeyd_wal_bytes_written_total"] ?? 0) > 0)
+            // Every sync is timed (the timing is recorded just before the sync is counted).
+            #expect((values["journeyd_wal_fsync_seconds_count"] ?? 0) >= (values["journeyd_wal_syncs_total"] ?? 1))
             #expect(!scrape.text.contains("m1") && !scrape.text.contains("m-1"), "no identifiers in metrics")
 
             #expect(try await client.admin("/v1/snapshots", method: .POST).status == 200)
@@ -84,6 +86,9 @@ import Testing
             }
             #expect((Int(last["rss_bytes"] ?? "") ?? 0) > 1 << 20)
             #expect(last["profiles"] == "5")
+            let p99 = daemon.log.split(separator: "\n").filter { $0.contains("msg=stats") }
+                .compactMap { DaemonProcess.logfmtFields(String($0))["wal_fsync_p99_ms"].flatMap(Double.init) }
+            #expect(!p99.isEmpty && p99.allSatisfy { $0 > 0 }, "the interval with the events reports the WAL's fsync p99")
             #expect(!daemon.log.split(separator: "\n").filter { $0.contains("msg=stats") }.contains { $0.contains("stats-0") }, "no identifiers")
         }
     }

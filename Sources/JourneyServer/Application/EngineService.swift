@@ -12,10 +12,13 @@ struct EngineService: Service {
     let startup: StartupProgress
     /// Set once recovery is done; the tracking API refuses events with 503 until then.
     let recovered: Readiness
+    let metrics: DaemonMetrics
     let logger: Logger
 
     func run() async throws {
-        try await engine.recover(configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger)
+        let metrics = self.metrics
+        try await engine.recover(
+            configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger, onWALSync: { metrics.walSynced(after: $0) })
         recovered.set(true)
         startup.report("recovery", detail: "done", logger: logger)
         try? await gracefulShutdown()

@@ -96,7 +96,7 @@ public struct JourneydApplication: Sendable {
         let services: [any Service] = [
             ImmediateStopService(engine: engine, logger: logger),
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
-                logger: Logger(label: "engine")),
+                metrics: metrics, logger: Logger(label: "engine")),
             admin,
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
             tracking,

@@ -56,8 +56,10 @@ public actor IngestEngine {
     }
 
     /// Loads the newest valid snapshot and replays the WAL; ingest is refused until this returns.
-    func recover(configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger) throws {
-        let result = try Recovery.run(configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger)
+    func recover(
+        configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger, onWALSync: @escaping WriteAheadLog.SyncObserver
+    ) throws {
+        let result = try Recovery.run(configuration: configuration, skipCorruptWAL: skipCorruptWAL, logger: logger, onWALSync: onWALSync)
         stitcher = result.stitcher
         wal = result.wal
     }

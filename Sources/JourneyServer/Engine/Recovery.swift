@@ -14,7 +14,9 @@ enum Recovery {
         var replayed: Int
     }
 
-    static func run(configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger) throws -> Result {
+    static func run(
+        configuration: JourneydConfiguration, skipCorruptWAL: Bool, logger: Logger, onWALSync: @escaping WriteAheadLog.SyncObserver
+    ) throws -> Result {
         let started = ContinuousClock.now
         let store = SnapshotStore(stateDirectory: configuration.stateDirectory)
         store.removeLeftovers()
@@ -55,7 +57,7 @@ enum Recovery {
         case .interval: .interval(configuration.durabilityInterval)
         case .none: .none
         }
-        let wal = try WriteAheadLog(directory: walDirectory, durability: durability, scan: scan, logger: Logger(label: "wal"))
+        let wal = try WriteAheadLog(directory: walDirectory, durability: durability, scan: scan, logger: Logger(label: "wal"), onSync: onWALSync)
         wal.releaseSegments(before: position)
         let elapsed = ContinuousClock.now - started
         logger.info(

@@ -18,6 +18,7 @@ final class DaemonMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let lastTotals = Mutex<[String: Int]>([:])
     private let openStreamConnections = Atomic<Int>(0)
+    private let syncsSinceStats = Mutex<[Duration]>([])
 
     /// Stream connections past their handshake and not yet closed.
     var streamConnections: Int { openStreamConnections.load(ordering: .relaxed) }
@@ -59,6 +60,25 @@ final class DaemonMetrics: Sendable {
         Timer(label: "journeyd_ack_seconds", dimensions: [("listener", listener.rawValue)])
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+
+    /// One WAL sync (`fdatasync`) of `duration`, reported by the WAL's flusher thread.
+    func walSynced(after duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        Timer(label: "journeyd_wal_fsync_seconds").recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        syncsSinceStats.withLock { durations in
+            if durations.count < Self.syncSamplesKept { durations.append(duration) }
+        }
+    }
+
+    /// The WAL sync durations since the last call (at most `syncSamplesKept`), for the stats line.
+    func takeSyncDurations() -> [Duration] {
+        syncsSinceStats.withLock { durations in
+            defer { durations.removeAll(keepingCapacity: true) }
+            return durations
+        }
+    }
+
+    static let syncSamplesKept = 200_000
 
     func streamConnectionOpened() {
         openStreamConnections.add(1, ordering: .relaxed)

@@ -26,7 +26,13 @@ struct StatsLogService: Service {
             guard recovered.isReady else { continue }
             let stats = await engine.stats()
             let last = await snapshotter.last
-            logger.info("stats", metadata: Self.fields(stats, previous: previous, interval: interval, last: last, connections: metrics.streamConnections))
+            var fields = Self.fields(stats, previous: previous, interval: interval, last: last, connections: metrics.streamConnections)
+            let syncs = metrics.takeSyncDurations().sorted()
+            if !syncs.isEmpty {
+                let p99 = syncs[min(syncs.count - 1, syncs.count * 99 / 100)]
+                fields["wal_fsync_p99_ms"] = "\(String(format: "%.2f", Double(p99.components.attoseconds) / 1e15 + Double(p99.components.seconds) * 1000))"
+            }
+            logger.info("stats", metadata: fields)
             previous = stats
         }
     }

@@ -54,13 +54,18 @@ public final class WriteAheadLog: Sendable {
     private let logger: Logger
     private let fileSystem: WALFileSystem
     private let remover: SegmentRemover
+    private let onSync: SyncObserver
+
+    /// Called on the flusher thread with the duration of each successful sync (for metrics).
+    public typealias SyncObserver = @Sendable (Duration) -> Void
 
     /// Opens the log for appending after `WALReader.replay` has repaired it.
     /// - Parameter scan: the reader's result: where the log ends and which segments exist.
     public init(
         directory: String, durability: Durability, scan: WALReader.Scan, segmentBytes: UInt64 = 64 << 20,
-        retryInterval: Duration = .seconds(1), fileSystem: WALFileSystem = .posix, logger: Logger
+        retryInterval: Duration = .seconds(1), fileSystem: WALFileSystem = .posix, logger: Logger, onSync: @escaping SyncObserver = { _ in }
     ) throws(WALError) {
+        self.onSync = onSync
         self.directory = directory
         self.durability = durability
         self.segmentBytes = segmentBytes
@@ -164,7 +169,7 @@ public final class WriteAheadLog: Sendable {
                     case .none: mustSync = closing
                     }
                     if mustSync {
-                        try writer.sync()
+                        try timedSync(writer)
                         lastSync = .now
                         syncedLSN = writer.endLSN
                     }
@@ -181,7 +186,7 @@ public final class WriteAheadLog: Sendable {
                     }
                 }
             } else if case .interval(let every) = durability, writer.endLSN > syncedLSN, ContinuousClock.now - lastSync >= every {
-                if (try? writer.sync()) != nil {
+                if (try? timedSync(writer)) != nil {
                     lastSync = .now
                     syncedLSN = writer.endLSN
                     state.withLock { $0.syncs += 1 }
@@ -201,6 +206,12 @@ public final class WriteAheadLog: Sendable {
             }
             wakeUp.unlock()
         }
+    }
+
+    private func timedSync(_ writer: SegmentWriter) throws(WALError) {
+        let started = ContinuousClock.now
+        try writer.sync()
+        onSync(ContinuousClock.now - started)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
