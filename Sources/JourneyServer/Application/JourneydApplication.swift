@@ -89,12 +89,14 @@ public struct JourneydApplication: Sendable {
             logger: Logger(label: "admin"))
 
         // Started in this order, stopped in reverse (each after the one before it has finished),
-        // within configuration.shutdownTimeout: readiness drops (STOPPING=1), the stats line and
-        // watchdog end, SIGHUP is no longer handled, the stream and tracking listeners drain, the
-        // final snapshot is taken, the admin API closes, and the WAL is synced and closed. A
-        // second stop signal during all this syncs the WAL and exits at once.
+        // within configuration.shutdownTimeout: readiness drops (STOPPING=1), the stats line
+        // ends, SIGHUP is no longer handled, the stream and tracking listeners drain, the final
+        // snapshot is taken, the admin API closes, and the WAL is synced and closed. The watchdog
+        // keeps pinging systemd through all of it, and a second stop signal syncs the WAL and
+        // exits at once.
         let services: [any Service] = [
             ImmediateStopService(engine: engine, logger: logger),
+            WatchdogService(notifier: notifier, engine: engine, recovered: recovered, readiness: readiness),
             EngineService(engine: engine, configuration: configuration, skipCorruptWAL: skipCorruptWAL, startup: startup, recovered: recovered,
                 metrics: metrics, logger: Logger(label: "engine")),
             admin,
@@ -103,7 +105,6 @@ public struct JourneydApplication: Sendable {
             stream,
             TLSReloadService(
                 configuration: configuration, stream: streamTLS, server: serverCertificate, notifier: notifier, logger: Logger(label: "tls")),
-            WatchdogService(notifier: notifier, engine: engine, recovered: recovered),
             StatsLogService(
                 engine: engine, snapshotter: snapshotter, metrics: metrics, recovered: recovered, interval: configuration.logging.statsInterval,
                 logger: Logger(label: "journeyd")),

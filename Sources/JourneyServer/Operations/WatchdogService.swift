@@ -7,11 +7,15 @@ import ServiceLifecycle
 /// `WatchdogSec=` is set) and a one-line `STATUS=`.
 ///
 /// Ticks at half of `$WATCHDOG_USEC`, or every 10 s for the status alone; only waits for the
-/// shutdown outside systemd. Stops at the start of a graceful shutdown (systemd stops the watchdog then too).
+/// shutdown outside systemd. Near the front of the service group, so it is told to stop only
+/// after the rest has stopped: it keeps feeding the watchdog while a long stop (draining, the
+/// final snapshot) runs.
 struct WatchdogService: Service {
     let notifier: SystemdNotifier
     let engine: IngestEngine
     let recovered: Readiness
+    /// Ready to serve; while not (binding at start, stopping), the pings leave `STATUS=` alone.
+    let readiness: Readiness
 
     static let statusInterval: Duration = .seconds(10)
 
@@ -42,8 +46,12 @@ struct WatchdogService: Service {
                 rate = seconds > 0 ? Double(events - previous.events) / seconds : 0
             }
             previous = (events, now)
-            var fields = ["STATUS=ready: \(Int(rate.rounded())) events/s, \(stats.profiles) profiles, \(stats.touchpoints) touchpoints"]
-            if notifier.watchdogInterval != nil { fields.insert("WATCHDOG=1", at: 0) }
+            var fields: [String] = []
+            if notifier.watchdogInterval != nil { fields.append("WATCHDOG=1") }
+            if readiness.isReady {
+                fields.append("STATUS=ready: \(Int(rate.rounded())) events/s, \(stats.profiles) profiles, \(stats.touchpoints) touchpoints")
+            }
+            guard !fields.isEmpty else { continue }
             notifier.send(fields)
         }
     }
