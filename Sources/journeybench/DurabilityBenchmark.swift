@@ -1,4 +1,5 @@
 import Foundation
+import JourneyServer
 import JourneyCore
 import JourneyStorage
 import Logging
@@ -96,7 +97,7 @@ enum DurabilityBenchmark {
         }
         let buildSeconds = BenchClock.seconds(since: buildStart)
         ProcessStats.trimHeap()
-        let residentAfterBuild = ProcessStats.residentBytes() ?? 0
+        let residentAfterBuild = ProcessMemory.residentBytes() ?? 0
 
         // Events that keep arriving while the snapshot is written.
         var more: [NormalisedEvent] = []
@@ -170,7 +171,7 @@ final class PeakResident {
     func sample() {
         calls += 1
         guard calls % 1000 == 1 else { return }
-        value = max(value, ProcessStats.residentBytes() ?? 0)
+        value = max(value, ProcessMemory.residentBytes() ?? 0)
     }
 }
 
@@ -189,6 +190,6 @@ extension DurabilityBenchmark {
         let seconds = BenchClock.seconds(since: start)
         log("recover: \(restored.touchpointCount) touchpoints in \(String(format: "%.1f", seconds)) s")
         return RecoveryResult(
-            seconds: seconds, profiles: restored.profileCount, touchpoints: restored.touchpointCount, resident: ProcessStats.residentBytes() ?? 0)
+            seconds: seconds, profiles: restored.profileCount, touchpoints: restored.touchpointCount, resident: ProcessMemory.residentBytes() ?? 0)
     }
 }

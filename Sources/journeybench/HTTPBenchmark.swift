@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JourneyServer
 import JourneyCore
 import JourneyStorage
 import NIOCore
@@ -175,7 +176,7 @@ enum HTTPBenchmark {
         let label = options.gzip ? "http-gzip" : "http"
         let daemon = try await BenchDaemon.start(binary: options.binary, label: label, durability: options.durability, keepFiles: options.keepFiles)
         log("\(label): journeyd pid \(daemon.pid) ready on \(daemon.httpAddress)")
-        let residentAtReady = ProcessStats.residentBytes(pid: daemon.pid)
+        let residentAtReady = ProcessMemory.residentBytes(pid: daemon.pid)
 
         let client = makeClient(daemon: daemon, connections: options.connections)
         let url = "https://\(daemon.httpAddress)/v1/batch"
@@ -207,7 +208,7 @@ enum HTTPBenchmark {
             if let end = ProcessStats.cpuSeconds(pid: daemon.pid), let begin = daemonCPUStart { daemonCPU = end - begin }
             foreignCores = probe.foreignCores(excludingCPUSeconds: daemonCPU ?? 0)
             if let end = ProcessStats.cpuSeconds(), let begin = clientCPUStart { clientCPU = end - begin }
-            residentAtEnd = ProcessStats.residentBytes(pid: daemon.pid)
+            residentAtEnd = ProcessMemory.residentBytes(pid: daemon.pid)
             stats = try? await adminStats(client: client, daemon: daemon)
         } catch {
             try? await client.shutdown()

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JourneyServer
 import JourneyCore
 
 /// Benchmark 7: what a snapshot costs ingest, end to end. The real `journeyd` is filled over HTTPS
@@ -60,7 +61,7 @@ enum SnapshotUnderLoadBenchmark {
             let preloaded = preload.reduce(0) { $0 + $1.accepted }
 
             log("snapshot-load: \(options.seconds) s of load before the snapshot …")
-            let residentBefore = ProcessStats.residentBytes(pid: daemon.pid)
+            let residentBefore = ProcessMemory.residentBytes(pid: daemon.pid)
             var start = BenchClock.nanoseconds()
             let beforeResults = try await HTTPBenchmark.load(
                 client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections,
@@ -83,12 +84,12 @@ enum SnapshotUnderLoadBenchmark {
             shared.stop.store(true, ordering: .relaxed)
             let duringList = try await duringResults
             let during = Window(duringList, seconds: BenchClock.seconds(since: start))
-            let residentAfter = ProcessStats.residentBytes(pid: daemon.pid)
+            let residentAfter = ProcessMemory.residentBytes(pid: daemon.pid)
             log("snapshot-load: snapshot of \(touchpoints) touchpoints in \(String(format: "%.1f", snapshotSeconds)) s")
             try await client.shutdown()
             log("snapshot-load: restarting journeyd on the same state …")
             let restart = try await daemon.restart()
-            let residentAfterRestart = ProcessStats.residentBytes(pid: restart.daemon.pid)
+            let residentAfterRestart = ProcessMemory.residentBytes(pid: restart.daemon.pid)
             let recovered = restart.daemon.log.split(separator: "\n").first { $0.contains("msg=recovered") }.map(String.init)
             _ = await restart.daemon.stop()
             return Result(

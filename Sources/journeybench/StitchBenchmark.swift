@@ -1,4 +1,5 @@
 import JourneyCore
+import JourneyServer
 
 /// Benchmarks 2 and 3: the stitcher's insert rate on one core, and the resident memory the
 /// identity graph + journey store need per stored touchpoint.
@@ -50,7 +51,7 @@ enum StitchBenchmark {
 
         var meter = InterferenceMeter()
         ProcessStats.trimHeap()
-        let before = ProcessStats.residentBytes() ?? 0
+        let before = ProcessMemory.residentBytes() ?? 0
         var stitcher = Stitcher(policy: policy)
 
         var applied = 0
@@ -94,7 +95,7 @@ enum StitchBenchmark {
         }
         // The last chunk is gone; what is left is the stitcher.
         ProcessStats.trimHeap()
-        let after = ProcessStats.residentBytes() ?? 0
+        let after = ProcessMemory.residentBytes() ?? 0
         let result = Result(
             customers: customers, events: applied, stored: stored, duplicates: duplicates, rejected: normaliser.rejected,
             touchpoints: stitcher.touchpointCount, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,

@@ -17,20 +17,8 @@ enum BenchClock {
     }
 }
 
-/// Memory and CPU of this or another process, from /proc (Linux only).
+/// CPU of this or another process, from /proc (Linux only); memory is `ProcessMemory`.
 enum ProcessStats {
-    /// Resident set size in bytes (`VmRSS` of /proc/<pid>/status), or nil when unreadable.
-    static func residentBytes(pid: Int32? = nil) -> Int? {
-        let path = pid.map { "/proc/\($0)/status" } ?? "/proc/self/status"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
-            return kilobytes * 1024
-        }
-        return nil
-    }
-
     /// User + system CPU seconds the process has used (/proc/<pid>/stat fields 14 and 15).
     static func cpuSeconds(pid: Int32? = nil) -> Double? {
         let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"

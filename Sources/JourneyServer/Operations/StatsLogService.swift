@@ -51,7 +51,7 @@ struct StatsLogService: Service {
             "rejected": "\(rejected)", "deduplicated": "\(duplicates)",
             "profiles": "\(stats.profiles)", "identifiers": "\(stats.identifiers)", "touchpoints": "\(stats.touchpoints)",
             "merges": "\(stats.stitcher.merges)", "blocked_merges": "\(stats.stitcher.blockedMerges)",
-            "stream_connections": "\(connections)", "rss_bytes": "\(residentBytes())",
+            "stream_connections": "\(connections)", "rss_bytes": "\(ProcessMemory.residentBytes() ?? 0)",
         ]
         if let wal = stats.wal {
             fields["wal_bytes"] = "\(wal.bytesWritten)"
@@ -62,13 +62,5 @@ struct StatsLogService: Service {
             fields["snapshot_duration_ms"] = "\(last.durationMilliseconds)"
         }
         return fields
-    }
-
-    /// This process's resident memory (VmRSS), in bytes; 0 where /proc is not available.
-    static func residentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 }

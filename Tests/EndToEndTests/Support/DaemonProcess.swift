@@ -1,4 +1,5 @@
 import Foundation
+import JourneyServer
 import Synchronization
 
 /// A real `journeyd` process started for one test: its own state dir, certificates, config and
@@ -63,11 +64,7 @@ final class DaemonProcess: Sendable {
     }
 
     /// Memory the daemon holds right now (VmRSS), in bytes.
-    var residentBytes: Int {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
-    }
+    var residentBytes: Int { ProcessMemory.residentBytes(pid: process.processIdentifier) ?? 0 }
 
     /// Waits until the process has exited by itself; false after `timeout`.
     func waitForExit(timeout: Duration) async -> Bool {
