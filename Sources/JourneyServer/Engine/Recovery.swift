@@ -64,7 +64,7 @@ enum Recovery {
             "recovered",
             metadata: [
                 "snapshot": "\(loaded ?? "none")", "wal_records_replayed": "\(replayed)", "wal_bytes_cut": "\(scan.bytesCut)",
-                "profiles": "\(stitcher.profileCount)", "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "profiles": "\(stitcher.profileCount)", "duration_ms": "\(elapsed.wholeMilliseconds)",
             ])
         return Result(stitcher: stitcher, wal: wal, snapshot: loaded, walPosition: scan.endLSN, replayed: replayed)
     }

@@ -54,7 +54,7 @@ public actor Snapshotter {
         let removed = writer.store.applyRetention(keep: keep)
         await engine.snapshotPublished(at: recoverablePosition(fallback: position))
         let elapsed = ContinuousClock.now - started
-        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = elapsed.wholeMilliseconds
         let snapshot = Last(name: name, manifest: manifest, durationMilliseconds: milliseconds)
         last = snapshot
         logger.info(

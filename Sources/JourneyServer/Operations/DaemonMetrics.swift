@@ -56,15 +56,12 @@ final class DaemonMetrics: Sendable {
 
     /// From receiving a request or chunk to acknowledging it (after the WAL sync that covers it).
     func acknowledged(after duration: Duration, listener: Listener) {
-        let (seconds, attoseconds) = duration.components
-        Timer(label: "journeyd_ack_seconds", dimensions: [("listener", listener.rawValue)])
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        Timer(label: "journeyd_ack_seconds", dimensions: [("listener", listener.rawValue)]).recordNanoseconds(duration.wholeNanoseconds)
     }
 
     /// One WAL sync (`fdatasync`) of `duration`, reported by the WAL's flusher thread.
     func walSynced(after duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        Timer(label: "journeyd_wal_fsync_seconds").recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        Timer(label: "journeyd_wal_fsync_seconds").recordNanoseconds(duration.wholeNanoseconds)
         syncsSinceStats.withLock { durations in
             if durations.count < Self.syncSamplesKept { durations.append(duration) }
         }

@@ -30,7 +30,7 @@ struct StatsLogService: Service {
             let syncs = metrics.takeSyncDurations().sorted()
             if !syncs.isEmpty {
                 let p99 = syncs[min(syncs.count - 1, syncs.count * 99 / 100)]
-                fields["wal_fsync_p99_ms"] = "\(String(format: "%.2f", Double(p99.components.attoseconds) / 1e15 + Double(p99.components.seconds) * 1000))"
+                fields["wal_fsync_p99_ms"] = "\(String(format: "%.2f", p99.inSeconds * 1000))"
             }
             logger.info("stats", metadata: fields)
             previous = stats
@@ -40,7 +40,7 @@ struct StatsLogService: Service {
     static func fields(
         _ stats: IngestEngine.Stats, previous: IngestEngine.Stats?, interval: Duration, last: Snapshotter.Last?, connections: Int
     ) -> Logger.Metadata {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval.inSeconds
         let stored = stats.stitcher.eventsStored - (previous?.stitcher.eventsStored ?? 0)
         let duplicates = stats.stitcher.duplicates - (previous?.stitcher.duplicates ?? 0)
         let rejected = stats.rejected - (previous?.rejected ?? 0)

@@ -1,3 +1,4 @@
+import JourneyCore
 import Logging
 import ServiceLifecycle
 
@@ -42,7 +43,7 @@ struct WatchdogService: Service {
             let events = stats.stitcher.eventsStored
             var rate = 0.0
             if let previous {
-                let seconds = Double((now - previous.at).components.seconds) + Double((now - previous.at).components.attoseconds) / 1e18
+                let seconds = (now - previous.at).inSeconds
                 rate = seconds > 0 ? Double(events - previous.events) / seconds : 0
             }
             previous = (events, now)

@@ -1,4 +1,5 @@
 import Foundation
+import JourneyCore
 import Logging
 import Synchronization
 
@@ -181,7 +182,7 @@ public final class WriteAheadLog: Sendable {
                     if closing {
                         logger.error("WAL closed with unwritten records", metadata: ["bytes": "\(carry.count)"])
                     } else {
-                        Thread.sleep(forTimeInterval: Self.seconds(retryInterval))
+                        Thread.sleep(forTimeInterval: retryInterval.inSeconds)
                         continue
                     }
                 }
@@ -201,7 +202,7 @@ public final class WriteAheadLog: Sendable {
             }
             wakeUp.lock()
             if state.withLock({ $0.pending.isEmpty && !$0.closing }) {
-                let timeout = if case .interval(let every) = durability { Self.seconds(every) } else { 1.0 }
+                let timeout = if case .interval(let every) = durability { every.inSeconds } else { 1.0 }
                 _ = wakeUp.wait(until: Date(timeIntervalSinceNow: max(timeout, 0.001)))
             }
             wakeUp.unlock()
@@ -212,10 +213,6 @@ public final class WriteAheadLog: Sendable {
         let started = ContinuousClock.now
         try writer.sync()
         onSync(ContinuousClock.now - started)
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func complete(upTo lsn: UInt64, bytes: UInt64, synced: Bool) {
