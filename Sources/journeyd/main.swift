@@ -35,8 +35,11 @@ struct JourneydCommand: AsyncParsableCommand {
         }
         if let config {
             let configuration = try loadOrExit(config)
-            LogLineHandler.bootstrap(format: configuration.logging.format, level: Logger.Level(rawValue: configuration.logging.level.rawValue) ?? .info)
+            let logLevel = LogLineHandler.bootstrap(
+                format: configuration.logging.format, level: Logger.Level(rawValue: configuration.logging.level.rawValue) ?? .info)
             var application = JourneydApplication(configuration: configuration)
+            application.configurationPath = config
+            application.logLevel = logLevel
             application.skipCorruptWAL = walSkipCorrupt
             try await application.run()
         } else {

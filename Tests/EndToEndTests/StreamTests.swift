@@ -185,7 +185,7 @@ import Testing
             let renewed = try CertificateFactory.issueLeaf(commonName: "localhost renewed", usage: .server, issuer: daemon.certificates.ca)
             try renewed.write(certificateTo: daemon.certificates.serverCertificate, privateKeyTo: daemon.certificates.serverKey)
             daemon.signal(SIGHUP)
-            try await waitForLog(daemon, "msg=\"tls reloaded\"")
+            await daemon.waitForLog("msg=\"tls reloaded\"")
             let after = try await StreamClient.connect(to: daemon, certificate: certificate)
             let presented = try await after.serverCertificate()
             #expect(presented != original)
@@ -199,7 +199,7 @@ import Testing
 
             try "not a certificate".write(toFile: daemon.certificates.serverCertificate, atomically: true, encoding: .utf8)
             daemon.signal(SIGHUP)
-            try await waitForLog(daemon, "msg=\"tls reload refused; the previous certificates stay in force\"")
+            await daemon.waitForLog("msg=\"config reload refused; the previous configuration stays in force\"")
             let third = try await StreamClient.connect(to: daemon, certificate: certificate)
             #expect(try await third.serverCertificate() == presented)
             #expect(try await httpsCertificate(daemon) == presented)
@@ -218,7 +218,7 @@ import Testing
             let started = ContinuousClock.now
             try await silentTCP.closeFuture.get()
             #expect(ContinuousClock.now - started < .seconds(5))
-            try await waitForLog(daemon, "limits.handshake_timeout")
+            await daemon.waitForLog("limits.handshake_timeout")
 
             let idle = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon))
             try await idle.send(lines: [Events.track("Once", userId: "idle")])
@@ -300,17 +300,6 @@ import Testing
                 ["load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--ca", daemon.certificates.caCertificate])
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("--cert") || refused.stderr.contains("write"), "\(refused.stderr)")
-        }
-    }
-
-    private func waitForLog(_ daemon: DaemonProcess, _ text: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !daemon.log.contains(text) {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("no log line containing \(text):\n\(daemon.log)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
         }
     }
 }

@@ -138,6 +138,18 @@ struct LogLineHandlerTests {
         #expect(parsed.map { $0.value } == values)
     }
 
+    @Test("every handler follows the shared level control until its logger sets its own level")
+    func levelControl() {
+        let control = LogLevelControl(.info)
+        var first = LogLineHandler(component: "a", format: .logfmt, levelControl: control, priorityPrefix: false)
+        let second = LogLineHandler(component: "b", format: .logfmt, levelControl: control, priorityPrefix: false)
+        control.set(.warning)
+        #expect(first.logLevel == .warning && second.logLevel == .warning)
+        first.logLevel = .debug
+        control.set(.error)
+        #expect(first.logLevel == .debug && second.logLevel == .error)
+    }
+
     // MARK: - Whole lines
 
     @Test("logfmt line: ts level component msg, then metadata sorted by key")

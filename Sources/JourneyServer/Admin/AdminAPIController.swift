@@ -5,9 +5,10 @@ import NIOCore
 /// The query and admin API (separate listener, loopback by default): `/healthz` and `/readyz`
 /// open; `/v1/*` only with `Authorization: Bearer <admin token>`.
 ///
-/// Immutable and `Sendable`; reads go to the `IngestEngine`, readiness to `Readiness`.
+/// Immutable and `Sendable`; reads go to the `IngestEngine`, readiness to `Readiness`, and each
+/// request checks the admin token in force (a reload may change it).
 struct AdminAPIController: Sendable {
-    let configuration: JourneydConfiguration
+    let live: LiveConfiguration
     let engine: IngestEngine
     let snapshotter: Snapshotter
     let readiness: Readiness
@@ -17,7 +18,7 @@ struct AdminAPIController: Sendable {
         router.get("/readyz") { _, _ in
             readiness.isReady ? Self.text("ready\n", status: .ok) : Self.text("not ready\n", status: .serviceUnavailable)
         }
-        let data = router.group("/v1").add(middleware: BearerTokenMiddleware(token: configuration.listeners.adminToken))
+        let data = router.group("/v1").add(middleware: BearerTokenMiddleware(live: live))
         data.get("/profiles/:profileID") { request, context in
             let id = context.parameters.get("profileID") ?? ""
             let page = try Self.page(request)
@@ -31,6 +32,7 @@ struct AdminAPIController: Sendable {
             guard let typeName = query["type"].map(String.init), let value = query["value"].map(String.init) else {
                 return IngestResponse.refused(.badRequest, "give ?type=<identifier type>&value=<value>")
             }
+            let configuration = live.current.configuration
             let type = IdentifierType(rawValue: typeName)
             guard configuration.identity.priority.contains(type) else {
                 let known = configuration.identity.priority.map(\.rawValue).joined(separator: ", ")
@@ -126,12 +128,14 @@ struct AdminAPIController: Sendable {
     }
 }
 
-/// Lets a request through only with `Authorization: Bearer <token>` (compared in constant time).
+/// Lets a request through only with `Authorization: Bearer <token>`, the admin token in force
+/// when the request arrives (compared in constant time).
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let token: String
+    let live: LiveConfiguration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let token = live.current.configuration.listeners.adminToken
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             ConstantTime.equals(Array(header.dropFirst("Bearer ".count).utf8), Array(token.utf8))
         else {

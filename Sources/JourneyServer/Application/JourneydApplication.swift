@@ -13,11 +13,17 @@ import Synchronization
 /// Wires the daemon: ingest engine, dead-letter log, the HTTPS tracking listener (HTTP/1.1 and
 /// HTTP/2 by ALPN), the TLS NDJSON stream listener and the admin listener, run as one
 /// swift-service-lifecycle `ServiceGroup` that shuts down gracefully on SIGTERM/SIGINT and
-/// reloads TLS material on SIGHUP.
+/// reloads the configuration and TLS material on SIGHUP.
 ///
 /// Built once per process by `journeyd`; tests start the real binary instead of calling this.
 public struct JourneydApplication: Sendable {
     public let configuration: JourneydConfiguration
+    /// The file the configuration was loaded from, read again on SIGHUP; nil on local defaults
+    /// (then SIGHUP reads only the TLS files again).
+    public var configurationPath: String?
+    /// The log level every logger follows (from `LogLineHandler.bootstrap`); SIGHUP sets it to
+    /// the reloaded `logging.level`.
+    public var logLevel = LogLevelControl(.info)
     /// Drop damaged WAL records in the middle of the log instead of refusing to start.
     public var skipCorruptWAL = false
     /// Called once recovery is done and every listener is bound, with the bound addresses
@@ -30,6 +36,8 @@ public struct JourneydApplication: Sendable {
 
     public func run() async throws {
         let logger = Logger(label: "journeyd")
+        let configuration = self.configuration
+        let live = LiveConfiguration(configuration)
         let serverTLS = try TLSMaterial.serverConfiguration(configuration.tls)
         let serverCertificate = ReloadableServerCertificate(serverTLS)
         let tls = serverCertificate.installed(in: serverTLS)
@@ -52,41 +60,60 @@ public struct JourneydApplication: Sendable {
             onReady(details)
         }
 
-        let trackingRouter = Router(context: BasicRequestContext.self)
-        TrackingAPIController(
-            configuration: configuration, engine: engine, deadLetters: deadLetters, recovered: recovered, metrics: metrics,
-            repeats: repeats, logger: Logger(label: "http")
-        ).addRoutes(to: trackingRouter)
-        let idle = configuration.limits.idleTimeout
-        let tracking = Application(
-            router: trackingRouter,
-            server: try .http2Upgrade(
-                tlsConfiguration: tls,
-                configuration: .init(
-                    idleTimeout: idle, streamConfiguration: .init(idleTimeout: .nanoseconds(Int64(idle.components.seconds) * 1_000_000_000)))),
-            configuration: .init(
-                address: .hostname(configuration.listeners.http.host, port: configuration.listeners.http.port),
-                availableConnectionsDelegate: .maximum(configuration.limits.maxConnections, logger: Logger(label: "http"))),
-            onServerRunning: { channel in startup.report("http", channel: channel, logger: logger) },
+        // Each listener runs under a supervisor that binds a new generation when a reload moves
+        // it; the limits a bound server is built with (connections, idle time) need a restart.
+        let tracking = TrackingAPIController(
+            live: live, engine: engine, deadLetters: deadLetters, recovered: recovered, metrics: metrics, repeats: repeats,
             logger: Logger(label: "http"))
+        let http = ListenerSupervisor(listener: .http, address: configuration.listeners.http, startup: startup, logger: logger) { address, onBound in
+            let router = Router(context: BasicRequestContext.self)
+            tracking.addRoutes(to: router)
+            let idle = configuration.limits.idleTimeout
+            return Application(
+                router: router,
+                server: try .http2Upgrade(
+                    tlsConfiguration: tls,
+                    configuration: .init(idleTimeout: idle, streamConfiguration: .init(idleTimeout: TimeAmount(idle)))),
+                configuration: .init(
+                    address: .hostname(address.host, port: address.port),
+                    availableConnectionsDelegate: .maximum(configuration.limits.maxConnections, logger: Logger(label: "http"))),
+                onServerRunning: { onBound($0) },
+                logger: Logger(label: "http"))
+        }
 
         let streamTLS = ReloadableTLSContext(try NIOSSLContext(configuration: try TLSMaterial.streamConfiguration(configuration)))
-        let stream = StreamListener(
-            ingest: StreamIngest(
-                configuration: configuration, normaliser: configuration.eventNormaliser, engine: engine, deadLetters: deadLetters,
-                recovered: recovered, metrics: metrics, repeats: repeats, logger: Logger(label: "stream")),
-            tls: streamTLS, startup: startup)
+        let streamIngest = StreamIngest(
+            live: live, engine: engine, deadLetters: deadLetters, recovered: recovered, metrics: metrics, repeats: repeats,
+            logger: Logger(label: "stream"))
+        let stream = ListenerSupervisor(
+            listener: .stream, address: configuration.listeners.stream, startup: startup, logger: Logger(label: "stream")
+        ) { address, onBound in
+            StreamListener(
+                ingest: streamIngest, tls: streamTLS, address: address, maxConnections: configuration.limits.maxConnections, onBound: onBound)
+        }
 
-        let adminRouter = Router(context: BasicRequestContext.self)
-        AdminAPIController(configuration: configuration, engine: engine, snapshotter: snapshotter, readiness: readiness)
-            .addRoutes(to: adminRouter)
-        metrics.addRoute(to: adminRouter, engine: engine, snapshotter: snapshotter)
-        let adminServer: HTTPServerBuilder = configuration.listeners.adminTLS ? try .tls(tlsConfiguration: tls) : .http1()
-        let admin = Application(
-            router: adminRouter, server: adminServer,
-            configuration: .init(address: .hostname(configuration.listeners.admin.host, port: configuration.listeners.admin.port)),
-            onServerRunning: { channel in startup.report("admin", channel: channel, logger: logger) },
-            logger: Logger(label: "admin"))
+        let adminAPI = AdminAPIController(live: live, engine: engine, snapshotter: snapshotter, readiness: readiness)
+        let admin = ListenerSupervisor(listener: .admin, address: configuration.listeners.admin, startup: startup, logger: logger) { address, onBound in
+            let router = Router(context: BasicRequestContext.self)
+            adminAPI.addRoutes(to: router)
+            metrics.addRoute(to: router, engine: engine, snapshotter: snapshotter)
+            return Application(
+                router: router, server: configuration.listeners.adminTLS ? try .tls(tlsConfiguration: tls) : .http1(),
+                configuration: .init(address: .hostname(address.host, port: address.port)),
+                onServerRunning: { onBound($0) },
+                logger: Logger(label: "admin"))
+        }
+
+        let load: @Sendable () throws(ConfigurationError) -> JourneydConfiguration
+        if let path = configurationPath {
+            load = { () throws(ConfigurationError) in try ConfigurationLoader.loadChecked(path: path) }
+        } else {
+            load = { configuration }
+        }
+        let reload = ReloadService(
+            load: load, live: live, streamTLS: streamTLS, serverCertificate: serverCertificate,
+            listeners: [.http: http, .stream: stream, .admin: admin], logLevel: logLevel, notifier: notifier,
+            logger: Logger(label: "reload"), tlsLogger: Logger(label: "tls"))
 
         // Started in this order, stopped in reverse (each after the one before it has finished),
         // within configuration.shutdownTimeout: readiness drops (STOPPING=1), the stats line
@@ -101,13 +128,10 @@ public struct JourneydApplication: Sendable {
                 metrics: metrics, logger: Logger(label: "engine")),
             admin,
             SnapshotService(snapshotter: snapshotter, engine: engine, interval: configuration.snapshots.interval, logger: Logger(label: "snapshot")),
-            tracking,
+            http,
             stream,
-            TLSReloadService(
-                configuration: configuration, stream: streamTLS, server: serverCertificate, notifier: notifier, logger: Logger(label: "tls")),
-            StatsLogService(
-                engine: engine, snapshotter: snapshotter, metrics: metrics, recovered: recovered, interval: configuration.logging.statsInterval,
-                logger: Logger(label: "journeyd")),
+            reload,
+            StatsLogService(engine: engine, snapshotter: snapshotter, metrics: metrics, recovered: recovered, live: live, logger: Logger(label: "journeyd")),
             ReadinessGate(readiness: readiness, notifier: notifier),
         ]
         var groupConfiguration = ServiceGroupConfiguration(
@@ -116,13 +140,18 @@ public struct JourneydApplication: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
             "starting", metadata: ["state_dir": "\(configuration.stateDirectory)", "sources": "\(configuration.sources.count)"])
-        if !configuration.listeners.admin.isLoopback && !configuration.listeners.adminTLS {
-            logger.warning(
-                "admin listener is reachable off this host without TLS: the bearer token and customer data travel in clear; set listeners.admin.tls: true",
-                metadata: ["address": "\(configuration.listeners.admin)"])
-        }
+        Self.warnIfAdminIsExposed(configuration, logger: logger)
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// Warns when the admin listener is reachable off this host in clear (at start, and when a
+    /// reload moves it).
+    static func warnIfAdminIsExposed(_ configuration: JourneydConfiguration, logger: Logger) {
+        guard !configuration.listeners.admin.isLoopback && !configuration.listeners.adminTLS else { return }
+        logger.warning(
+            "admin listener is reachable off this host without TLS: the bearer token and customer data travel in clear; set listeners.admin.tls: true",
+            metadata: ["address": "\(configuration.listeners.admin)"])
     }
 }
 
@@ -140,9 +169,16 @@ final class StartupProgress: Sendable {
     }
 
     func report(_ name: String, channel: any Channel, logger: Logger) {
+        report(name, detail: Self.logListening(name, channel: channel, logger: logger), logger: logger)
+    }
+
+    /// Logs `msg=listening` for a bound listener (at start, and when a reload moves it); returns
+    /// its address.
+    @discardableResult
+    static func logListening(_ name: String, channel: any Channel, logger: Logger) -> String {
         let address = channel.localAddress?.hostAndPort ?? "unknown"
         logger.info("listening", metadata: ["listener": "\(name)", "address": "\(address)"])
-        report(name, detail: address, logger: logger)
+        return address
     }
 
     func report(_ name: String, detail: String, logger: Logger) {

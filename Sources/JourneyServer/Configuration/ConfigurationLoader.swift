@@ -118,7 +118,7 @@ public enum ConfigurationLoader {
         return JourneydConfiguration(
             stateDirectory: stateDirectory, tls: tls, listeners: listeners, sources: sources, durability: durability,
             durabilityInterval: durabilityInterval,
-            snapshots: snapshots, identity: identity.policy, identifierNormaliser: identity.normaliser,
+            snapshots: snapshots, identity: identity.policy, identifierRules: identity.rules,
             customIdentifiers: identity.custom, phaseRules: phaseRules, limits: limits,
             maxTouchpointsPerProfile: maxTouchpoints, logging: logging, shutdownTimeout: shutdownTimeout, isLocalDefaults: isLocalDefaults)
     }
@@ -221,7 +221,7 @@ public enum ConfigurationLoader {
     }
 
     private static func readIdentity(_ section: ConfigSection) throws(ConfigurationError)
-        -> (policy: IdentityPolicy, normaliser: IdentifierNormaliser, custom: [CustomIdentifierPath])
+        -> (policy: IdentityPolicy, rules: JourneydConfiguration.IdentifierRules, custom: [CustomIdentifierPath])
     {
         var section = section
         var custom: [CustomIdentifierPath] = []
@@ -264,7 +264,7 @@ public enum ConfigurationLoader {
             throw .invalidValue(key: section.keyPath("default_country_code"), message: "expected 1–4 digits such as 44 or 1, got \"\(countryCode)\"")
         }
         try section.finish()
-        return (policy, IdentifierNormaliser(extraBlocklist: blocklist, defaultCountryCode: countryCode), custom)
+        return (policy, .init(blocklist: blocklist, defaultCountryCode: countryCode), custom)
     }
 
     private static func readPhaseRules(_ items: [(tree: ConfigTree, path: String)]?) throws(ConfigurationError) -> [PhaseRule] {

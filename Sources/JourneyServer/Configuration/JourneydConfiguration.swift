@@ -2,6 +2,7 @@ import JourneyCore
 
 /// Everything the daemon runs with, validated. Built by `ConfigurationLoader` from the YAML file
 /// (or the safe local defaults) and never mutated afterwards; `Sendable`, shared by all services.
+/// A SIGHUP reload builds a new one and swaps it into `LiveConfiguration` (docs/OPERATIONS.md).
 public struct JourneydConfiguration: Sendable {
     public var stateDirectory: String
     /// Server certificate and key (in local-defaults mode, the generated dev certificate).
@@ -13,7 +14,8 @@ public struct JourneydConfiguration: Sendable {
     public var durabilityInterval: Duration
     public var snapshots: Snapshots
     public var identity: IdentityPolicy
-    public var identifierNormaliser: IdentifierNormaliser
+    /// `identity.blocklist` and `identity.default_country_code`, which `identifierNormaliser` applies.
+    public var identifierRules: IdentifierRules
     public var customIdentifiers: [CustomIdentifierPath]
     public var phaseRules: PhaseRules
     public var limits: Limits
@@ -24,6 +26,13 @@ public struct JourneydConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(120)
     /// True when no config file was given: loopback listeners, dev certificate, generated keys.
     public var isLocalDefaults: Bool
+
+    public struct IdentifierRules: Sendable, Equatable {
+        /// Values that never identify anyone, on top of the built-in list.
+        public var blocklist: [String] = []
+        /// Digits prepended to phone numbers written without `+`.
+        public var defaultCountryCode: String?
+    }
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String
@@ -83,6 +92,11 @@ public struct JourneydConfiguration: Sendable {
         public var level: Level = .info
         /// How often the `msg=stats` line is written.
         public var statsInterval: Duration = .seconds(60)
+    }
+
+    /// Normalises identifier values with the configured blocklist and default country code.
+    public var identifierNormaliser: IdentifierNormaliser {
+        IdentifierNormaliser(extraBlocklist: identifierRules.blocklist, defaultCountryCode: identifierRules.defaultCountryCode)
     }
 
     /// Validates and normalises events for both ingest listeners, with the configured limits,

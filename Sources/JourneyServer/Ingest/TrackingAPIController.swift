@@ -8,10 +8,10 @@ import NIOCore
 ///
 /// Immutable and `Sendable`; each request runs on its own task. Reading, gunzip, JSON parsing and
 /// validation happen here, in parallel across connections; the valid events of one request go to
-/// the `IngestEngine` in a single hand-over, and the invalid ones to the dead-letter log.
+/// the `IngestEngine` in a single hand-over, and the invalid ones to the dead-letter log. Each
+/// request reads the configuration in force (sources, limits) once, when it starts.
 struct TrackingAPIController: Sendable {
-    let configuration: JourneydConfiguration
-    let normaliser: EventNormaliser
+    let live: LiveConfiguration
     let engine: IngestEngine
     let deadLetters: DeadLetterLog
     let admission: AdmissionGate
@@ -23,14 +23,13 @@ struct TrackingAPIController: Sendable {
     let logger: Logger
 
     init(
-        configuration: JourneydConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, metrics: DaemonMetrics,
+        live: LiveConfiguration, engine: IngestEngine, deadLetters: DeadLetterLog, recovered: Readiness, metrics: DaemonMetrics,
         repeats: RepeatLimiter, logger: Logger
     ) {
-        self.configuration = configuration
-        self.normaliser = configuration.eventNormaliser
+        self.live = live
         self.engine = engine
         self.deadLetters = deadLetters
-        self.admission = AdmissionGate(limit: configuration.limits.maxPendingRequests)
+        self.admission = AdmissionGate()
         self.recovered = recovered
         self.metrics = metrics
         self.repeats = repeats
@@ -57,14 +56,16 @@ struct TrackingAPIController: Sendable {
                 .serviceUnavailable, IngestEngine.Unavailable.starting.description,
                 headers: [.retryAfter: IngestResponse.retryAfterSeconds])
         }
-        guard admission.tryEnter() else {
+        let settings = live.current
+        let limit = settings.configuration.limits.maxPendingRequests
+        guard admission.tryEnter(limit: limit) else {
             return IngestResponse.refused(
-                .serviceUnavailable, "journeyd is at its limit of \(admission.limit) requests in progress; retry shortly",
+                .serviceUnavailable, "journeyd is at its limit of \(limit) requests in progress; retry shortly",
                 headers: [.retryAfter: IngestResponse.retryAfterSeconds])
         }
         defer { admission.leave() }
         do {
-            return try await accept(request, call: call)
+            return try await accept(request, call: call, settings: settings)
         } catch {
             repeats.log(
                 logger, .notice, "request refused",
@@ -73,10 +74,11 @@ struct TrackingAPIController: Sendable {
         }
     }
 
-    private func accept(_ request: Request, call: EventType?) async throws(Refusal) -> Response {
+    private func accept(_ request: Request, call: EventType?, settings: LiveConfiguration.Settings) async throws(Refusal) -> Response {
         let started = ContinuousClock.now
         let receivedAt = Timestamp.now
-        let authenticator = WriteKeyAuthenticator(configuration: configuration)
+        let limits = settings.configuration.limits
+        let authenticator = WriteKeyAuthenticator(configuration: settings.configuration)
         let headerKey: String?
         do {
             headerKey = try WriteKeyAuthenticator.headerWriteKey(request)
@@ -84,7 +86,7 @@ struct TrackingAPIController: Sendable {
         } catch {
             throw Refusal(status: .unauthorized, message: error.message)
         }
-        let document = try await parsedBody(request)
+        let document = try await parsedBody(request, limit: limits.batchBytes)
         let root = document.root
         guard root.kind == .object else { throw Refusal(status: .badRequest, message: "body must be a JSON object") }
         let source: JourneydConfiguration.Source
@@ -100,10 +102,10 @@ struct TrackingAPIController: Sendable {
             guard let batch = root["batch"], batch.kind == .array else {
                 throw Refusal(status: .badRequest, message: "batch: expected an array of events")
             }
-            guard batch.count <= configuration.limits.batchEvents else {
+            guard batch.count <= limits.batchEvents else {
                 throw Refusal(
                     status: .contentTooLarge,
-                    message: "batch has \(batch.count) events, over the limit of \(configuration.limits.batchEvents)")
+                    message: "batch has \(batch.count) events, over the limit of \(limits.batchEvents)")
             }
             items = Array(batch.elements)
             if let context = root["context"], context.kind == .object { envelope.batchContext = context }
@@ -116,11 +118,10 @@ struct TrackingAPIController: Sendable {
         } else {
             items = [root]
         }
-        return await store(items, envelope: envelope, single: call != nil, started: started)
+        return await store(items, envelope: envelope, normaliser: settings.normaliser, single: call != nil, started: started)
     }
 
-    private func parsedBody(_ request: Request) async throws(Refusal) -> JSONDocument {
-        let limit = configuration.limits.batchBytes
+    private func parsedBody(_ request: Request, limit: Int) async throws(Refusal) -> JSONDocument {
         var bytes: [UInt8]
         do {
             let buffer = try await request.body.collect(upTo: limit)
@@ -152,7 +153,9 @@ struct TrackingAPIController: Sendable {
         }
     }
 
-    private func store(_ items: [JSONValue], envelope: EventNormaliser.Envelope, single: Bool, started: ContinuousClock.Instant) async -> Response {
+    private func store(
+        _ items: [JSONValue], envelope: EventNormaliser.Envelope, normaliser: EventNormaliser, single: Bool, started: ContinuousClock.Instant
+    ) async -> Response {
         var events: [NormalisedEvent] = []
         events.reserveCapacity(items.count)
         var rejected: [IngestResponse.Rejection] = []

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Finds the source a tracking request belongs to: the write key is the HTTP Basic username
 /// (Segment's convention; the password is ignored) or, without an Authorization header, the
-/// body's `writeKey`. Immutable; shared by all requests.
+/// body's `writeKey`. Immutable; one per request, over the configuration in force when it started.
 struct WriteKeyAuthenticator: Sendable {
     enum Failure: Error, Equatable {
         case malformedHeader

@@ -1,6 +1,7 @@
 import Foundation
 import JourneyCore
 import Logging
+import Synchronization
 
 /// A swift-log handler writing one line per log event to stderr, as logfmt (default) or JSON:
 /// `ts=… level=… component=… msg=… key=value …` with stable keys.
@@ -11,7 +12,13 @@ public struct LogLineHandler: LogHandler {
     public typealias Format = JourneydConfiguration.Logging.Format
 
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+    /// The process-wide level from `levelControl`, unless this handler's logger set its own.
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? levelControl.level }
+        set { ownLevel = newValue }
+    }
+    private var ownLevel: Logger.Level?
+    private let levelControl: LogLevelControl
     private let component: String
     private let format: Format
     /// Prefix each line with its syslog priority (`<6>` for info …), which journald reads from a
@@ -19,19 +26,27 @@ public struct LogLineHandler: LogHandler {
     private let priorityPrefix: Bool
 
     public init(component: String, format: Format, level: Logger.Level, priorityPrefix: Bool = false) {
+        self.init(component: component, format: format, levelControl: LogLevelControl(level), priorityPrefix: priorityPrefix)
+    }
+
+    init(component: String, format: Format, levelControl: LogLevelControl, priorityPrefix: Bool) {
         self.component = component
         self.format = format
-        self.logLevel = level
+        self.levelControl = levelControl
         self.priorityPrefix = priorityPrefix
     }
 
     /// Installs this handler for every `Logger` the process creates, with priority prefixes when
-    /// stderr is connected to journald.
-    public static func bootstrap(format: Format, level: Logger.Level) {
+    /// stderr is connected to journald. Returns the control that changes every handler's level
+    /// at once (a configuration reload sets `logging.level` through it).
+    @discardableResult
+    public static func bootstrap(format: Format, level: Logger.Level) -> LogLevelControl {
         let journald = stderrIsJournal()
+        let control = LogLevelControl(level)
         LoggingSystem.bootstrap { label in
-            LogLineHandler(component: label, format: format, level: level, priorityPrefix: journald)
+            LogLineHandler(component: label, format: format, levelControl: control, priorityPrefix: journald)
         }
+        return control
     }
 
     /// Whether stderr is the journal stream systemd connected: `$JOURNAL_STREAM` names its
@@ -140,6 +155,23 @@ public struct LogLineHandler: LogHandler {
         }
         writer.endObject()
         return writer.bytes
+    }
+}
+
+/// The log level every `LogLineHandler` of the process follows, changed at runtime by a
+/// configuration reload. Shared by all loggers on every thread; one atomic load per log call.
+public final class LogLevelControl: Sendable {
+    private static let levels = Logger.Level.allCases
+    private let index: Atomic<Int>
+
+    public init(_ level: Logger.Level) {
+        index = Atomic(Self.levels.firstIndex(of: level)!)
+    }
+
+    public var level: Logger.Level { Self.levels[index.load(ordering: .relaxed)] }
+
+    public func set(_ level: Logger.Level) {
+        index.store(Self.levels.firstIndex(of: level)!, ordering: .relaxed)
     }
 }
 

@@ -7,17 +7,19 @@ import ServiceLifecycle
 /// tailing the log: events in, rejected and deduplicated during the interval (and per second),
 /// what the stitcher holds, WAL bytes and syncs, the last snapshot, stream connections and RSS.
 /// Counts only, never identifiers. A service of its own; stops at the start of a graceful shutdown.
+/// The interval in force is read before each wait, so a reload changes the next one.
 struct StatsLogService: Service {
     let engine: IngestEngine
     let snapshotter: Snapshotter
     let metrics: DaemonMetrics
     let recovered: Readiness
-    let interval: Duration
+    let live: LiveConfiguration
     let logger: Logger
 
     func run() async throws {
         var previous: IngestEngine.Stats?
         while true {
+            let interval = live.current.configuration.logging.statsInterval
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {

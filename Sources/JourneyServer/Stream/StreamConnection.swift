@@ -6,11 +6,10 @@ import NIOSSL
 import ServiceLifecycle
 import X509
 
-/// What every stream connection shares: configuration, the event normaliser, the engine, the
-/// dead-letter log. Immutable and `Sendable`.
+/// What every stream connection shares: the configuration in force, the engine, the dead-letter
+/// log. Immutable and `Sendable`.
 struct StreamIngest: Sendable {
-    let configuration: JourneydConfiguration
-    let normaliser: EventNormaliser
+    let live: LiveConfiguration
     let engine: IngestEngine
     let deadLetters: DeadLetterLog
     /// False while the engine recovers its state at start.
@@ -31,8 +30,10 @@ struct StreamIngest: Sendable {
 ///
 /// Runs as one child task of the listener, with one inner task writing the replies, so reading
 /// never waits for an fsync; the window between them bounds what is read but not yet acknowledged.
+/// It keeps the configuration in force when it was accepted (its source, limits) to its end.
 struct StreamConnection {
     let ingest: StreamIngest
+    let settings: LiveConfiguration.Settings
     let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
     let handshake: EventLoopFuture<Void>
 
@@ -104,7 +105,7 @@ struct StreamConnection {
         } catch {
             throw Refusal(message: "cannot parse the client certificate: \(error)")
         }
-        guard let source = ingest.configuration.source(forClientSubject: subject) else {
+        guard let source = settings.configuration.source(forClientSubject: subject) else {
             throw Refusal(message: "client certificate subject \(subject) is not the client_subject of any source")
         }
         return source
@@ -130,7 +131,7 @@ struct StreamConnection {
             group.addTask {
                 await Self.acknowledge(settlements, outbound: outbound, window: window, channel: channel, metrics: ingest.metrics)
             }
-            let reader = StreamLineReader(ingest: ingest, source: source)
+            let reader = StreamLineReader(ingest: ingest, settings: settings, source: source)
             let summary = await cancelWhenGracefulShutdown {
                 var reader = reader
                 return await reader.read(inbound, settlements: pending, window: window)

@@ -11,15 +11,18 @@ import NIOCore
 /// acknowledging task as a `Settlement`.
 struct StreamLineReader: Sendable {
     let ingest: StreamIngest
+    /// The configuration in force when the connection was accepted.
+    let settings: LiveConfiguration.Settings
     private var source: JourneydConfiguration.Source?
     private var splitter: LineSplitter
     private var awaitingKeyLine: Bool
     private(set) var summary = StreamConnection.Summary()
 
-    init(ingest: StreamIngest, source: JourneydConfiguration.Source?) {
+    init(ingest: StreamIngest, settings: LiveConfiguration.Settings, source: JourneydConfiguration.Source?) {
         self.ingest = ingest
+        self.settings = settings
         self.source = source
-        self.splitter = LineSplitter(maxLineBytes: ingest.configuration.limits.lineBytes)
+        self.splitter = LineSplitter(maxLineBytes: settings.configuration.limits.lineBytes)
         self.awaitingKeyLine = source == nil
         summary.source = source?.name
     }
@@ -136,7 +139,7 @@ struct StreamLineReader: Sendable {
         }
         let envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
         do {
-            chunk.events.append(try ingest.normaliser.normalise(document.root, envelope: envelope))
+            chunk.events.append(try settings.normaliser.normalise(document.root, envelope: envelope))
         } catch {
             reject(error.message, raw: bytes, into: &chunk, receivedAt: receivedAt)
         }
@@ -170,7 +173,7 @@ struct StreamLineReader: Sendable {
         guard let document = try? JSONDocument(bytes: bytes), let key = document.root["writeKey"]?.string else {
             return "no client identity: present a client certificate signed by the configured client CA, or send {\"writeKey\":\"…\"} as the first line"
         }
-        guard let keySource = ingest.configuration.source(forWriteKey: key) else {
+        guard let keySource = settings.configuration.source(forWriteKey: key) else {
             return "unknown write key"
         }
         guard keySource.streamWriteKey else {

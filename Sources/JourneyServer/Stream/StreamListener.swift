@@ -8,29 +8,31 @@ import ServiceLifecycle
 
 /// The TLS NDJSON stream listener (`listeners.stream`): accepts TLS 1.2+ connections, with the
 /// context `ReloadableTLSContext` holds when each is accepted, and serves each as a
-/// `StreamConnection` in its own child task, at most `limits.max_connections` at once (further
-/// connections wait in the kernel's backlog).
+/// `StreamConnection` in its own child task, at most `maxConnections` at once (further
+/// connections wait in the kernel's backlog). Each connection takes the configuration in force
+/// when it is accepted (handshake and idle timeouts, line length, sources).
 ///
-/// A swift-service-lifecycle `Service`. On graceful shutdown it stops accepting, each connection
-/// stops reading, acknowledges what it stored, and closes; `run` returns once all have.
+/// A swift-service-lifecycle `Service`, one per bound address (`ListenerSupervisor` runs a new one
+/// when the address changes). On graceful shutdown it stops accepting, each connection stops
+/// reading, acknowledges what it stored, and closes; `run` returns once all have.
 struct StreamListener: Service {
     let ingest: StreamIngest
     let tls: ReloadableTLSContext
-    let startup: StartupProgress
-
-    private var limits: JourneydConfiguration.Limits { ingest.configuration.limits }
+    let address: ListenAddress
+    let maxConnections: Int
+    /// Called once the listener is bound.
+    let onBound: @Sendable (any Channel) -> Void
 
     /// A connection as the initializer hands it to the accept loop.
     struct Accepted: Sendable {
         var connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         var handshake: EventLoopFuture<Void>
+        var settings: LiveConfiguration.Settings
     }
 
     func run() async throws {
-        let address = ingest.configuration.listeners.stream
         let tls = self.tls
-        let handshakeTimeout = TimeAmount(limits.handshakeTimeout)
-        let idleTimeout = limits.idleTimeout > .zero ? TimeAmount(limits.idleTimeout) : nil
+        let live = ingest.live
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,6 +42,10 @@ struct StreamListener: Service {
                 serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)
             ) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let settings = live.current
+                    let limits = settings.configuration.limits
+                    let handshakeTimeout = TimeAmount(limits.handshakeTimeout)
+                    let idleTimeout = limits.idleTimeout > .zero ? TimeAmount(limits.idleTimeout) : nil
                     let handshake = channel.eventLoop.makePromise(of: Void.self)
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
@@ -48,11 +54,11 @@ struct StreamListener: Service {
                     let connection = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8)))
-                    return Accepted(connection: connection, handshake: handshake.futureResult)
+                    return Accepted(connection: connection, handshake: handshake.futureResult, settings: settings)
                 }
             }
-        startup.report("stream", channel: server.channel, logger: ingest.logger)
-        let slots = AsyncSlots(limits.maxConnections)
+        onBound(server.channel)
+        let slots = AsyncSlots(maxConnections)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { accepted in
@@ -69,7 +75,7 @@ struct StreamListener: Service {
                         }
                         group.addTask {
                             defer { slots.release() }
-                            await StreamConnection(ingest: ingest, connection: next.connection, handshake: next.handshake).run()
+                            await StreamConnection(ingest: ingest, settings: next.settings, connection: next.connection, handshake: next.handshake).run()
                         }
                     }
                 }

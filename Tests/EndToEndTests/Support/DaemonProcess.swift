@@ -1,6 +1,7 @@
 import Foundation
 import JourneyServer
 import Synchronization
+import Testing
 
 /// A real `journeyd` process started for one test: its own state dir, certificates, config and
 /// loopback ports chosen by the kernel (port 0), found from the daemon's `msg=ready` log line.
@@ -22,6 +23,8 @@ final class DaemonProcess: Sendable {
     private let output: OutputBuffer
 
     var stateDirectory: String { directory + "/state" }
+    /// The config file the daemon was started with (and reads again on SIGHUP).
+    var configPath: String { directory + "/journeyd.yaml" }
 
     /// Starts the daemon and waits until it logs that it is ready.
     /// - Parameter extraConfig: YAML appended to the generated config (top-level keys).
@@ -61,6 +64,34 @@ final class DaemonProcess: Sendable {
     /// Sends a signal (e.g. SIGHUP) to the daemon.
     func signal(_ number: Int32) {
         Foundation.kill(process.processIdentifier, number)
+    }
+
+    /// Rewrites the config file the daemon was started with (it reads it again on SIGHUP).
+    func editConfig(_ change: (String) -> String) throws {
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        try change(text).write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// How many log lines contain `text`.
+    func logLines(containing text: String) -> Int {
+        log.split(separator: "\n").count { $0.contains(text) }
+    }
+
+    /// Waits until at least `count` log lines contain `text`; records an issue (with the log)
+    /// and returns false after `timeout`.
+    @discardableResult
+    func waitForLog(
+        _ text: String, count: Int = 1, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while logLines(containing: text) < count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("fewer than \(count) log lines containing \(text):\n\(log)", sourceLocation: sourceLocation)
+                return false
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
     }
 
     /// Memory the daemon holds right now (VmRSS), in bytes.

@@ -22,8 +22,10 @@ struct TrackingClient {
 
     let client: HTTPClient
     let daemon: DaemonProcess
+    /// Where the tracking API is sent: the daemon's HTTPS listener unless given.
+    let httpAddress: String
 
-    init(daemon: DaemonProcess, version: Version = .http1) throws {
+    init(daemon: DaemonProcess, version: Version = .http1, httpAddress: String? = nil) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(daemon.certificates.caCertificate)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
@@ -31,6 +33,7 @@ struct TrackingClient {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.daemon = daemon
+        self.httpAddress = httpAddress ?? daemon.httpAddress
     }
 
     func shutdown() async throws {
@@ -45,7 +48,7 @@ struct TrackingClient {
     }
 
     func post(_ path: String, _ body: [UInt8], writeKey: String? = DaemonProcess.writeKey, gzip: Bool = false, headers extra: [(String, String)] = []) async throws -> Reply {
-        var request = HTTPClientRequest(url: "https://\(daemon.httpAddress)\(path)")
+        var request = HTTPClientRequest(url: "https://\(httpAddress)\(path)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let writeKey {
