@@ -5,7 +5,9 @@
 /// it, one event at a time. The graph interns identifiers and keeps, per identifier, the profile
 /// that owns it; joining two profiles relabels the smaller one's identifiers (a union-find with
 /// union by size and O(1) find). Each touchpoint keeps the identifiers its event carried — the
-/// edges the graph was built from.
+/// edges the graph was built from. Touchpoints are plain values; their message ids, edges and
+/// properties live in one append-only `PayloadArena`, and deduplication is a `MessageIndex` of
+/// fingerprints pointing into it.
 public struct Stitcher: Sendable {
     /// What happened to one applied event.
     public enum Outcome: Sendable, Equatable {
@@ -42,7 +44,8 @@ public struct Stitcher: Sendable {
     var freeSlots: [Int32] = []
     var slotByProfileID = ShardedDictionary<String, Int32>()
     var forwarding = ShardedDictionary<String, String>()
-    var storedMessages = ShardedSet<MessageKey>()
+    var messageIndex = MessageIndex()
+    var payloads = PayloadArena()
     var sources = NameTable()
     var channels = NameTable()
     var eventNames = NameTable()
@@ -57,19 +60,26 @@ public struct Stitcher: Sendable {
     public var profileCount: Int { slotByProfileID.count }
     public var identifierCount: Int { ownedIdentifierCount }
     /// Touchpoints currently stored (each stored message is one touchpoint).
-    public var touchpointCount: Int { storedMessages.count }
+    public var touchpointCount: Int { messageIndex.count }
 
     /// Whether an event with this source and message id is already stored.
     public func isStored(_ event: NormalisedEvent) -> Bool {
         guard let source = sources.index(of: event.source) else { return false }
-        return storedMessages.contains(MessageKey(sourceIndex: source, messageID: event.messageID))
+        return withUTF8Bytes(of: event.messageID) { isStored(source: source, messageID: $0, fingerprint: MessageIndex.fingerprint(source: source, messageID: $0)) }
+    }
+
+    private func isStored(source: UInt32, messageID: UnsafeRawBufferPointer, fingerprint: UInt64) -> Bool {
+        messageIndex.contains(fingerprint) { location in
+            payloads.payload(at: location) { $0.sourceIndex == source && $0.messageID.elementsEqual(messageID) }
+        }
     }
 
     // MARK: Ingest
 
     public mutating func apply(_ event: NormalisedEvent) -> Outcome {
-        let key = MessageKey(sourceIndex: sources.intern(event.source), messageID: event.messageID)
-        guard storedMessages.insert(key) else {
+        let sourceIndex = sources.intern(event.source)
+        let fingerprint = withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+        guard !withUTF8Bytes(of: event.messageID, { isStored(source: sourceIndex, messageID: $0, fingerprint: fingerprint) }) else {
             counters.duplicates += 1
             return .duplicate
         }
@@ -113,11 +123,17 @@ public struct Stitcher: Sendable {
             }
         }
 
+        let location = withUTF8Bytes(of: event.messageID) { messageID in
+            event.properties.withUnsafeBytes { properties in
+                payloads.appendTouchpoint(source: sourceIndex, messageID: messageID, links: links, properties: properties)
+            }
+        }
+        messageIndex.insert(fingerprint, at: location)
         let touchpoint = StoredTouchpoint(
             timestamp: event.timestamp.millisecondsSinceEpoch, receivedAt: event.receivedAt.millisecondsSinceEpoch,
-            messageID: event.messageID, sourceIndex: key.sourceIndex, channelIndex: channels.intern(event.channel),
-            nameIndex: event.name.map { eventNames.intern($0) + 1 } ?? 0, type: event.type, phase: event.phase,
-            links: IdentifierLinks(links), properties: event.properties
+            payload: location, propertiesLength: UInt32(event.properties.count), sourceIndex: sourceIndex,
+            channelIndex: channels.intern(event.channel), nameIndex: event.name.map { eventNames.intern($0) + 1 } ?? 0,
+            type: event.type, phase: event.phase
         )
         let touchKey = TouchKey(timestamp: touchpoint.timestamp, messageID: event.messageID, source: event.source)
         let slot = group ?? createProfile(anchor: touchKey)
@@ -193,7 +209,7 @@ public struct Stitcher: Sendable {
         for identifier in other.identifierIDs { owner[Int(identifier)] = base }
         record.identifierIDs += other.identifierIDs
         record.typeCounts.merge(other.typeCounts, uniquingKeysWith: +)
-        record.touchpoints = Self.mergeSorted(record.touchpoints, other.touchpoints, sources: sources)
+        record.touchpoints = mergeSorted(record.touchpoints, other.touchpoints)
         record.lastSeen = max(record.lastSeen, other.lastSeen)
         record.channelFirstUse.merge(other.channelFirstUse, uniquingKeysWith: min)
         record.phaseFirstReached.merge(other.phaseFirstReached, uniquingKeysWith: min)
@@ -218,7 +234,7 @@ public struct Stitcher: Sendable {
         _ touchpoint: StoredTouchpoint, key: TouchKey, traits: [TraitValue], into slot: Int32, event: NormalisedEvent
     ) {
         var record = profiles[Int(slot)].take()!
-        let position = Self.insertionIndex(of: key, in: record.touchpoints, sources: sources)
+        let position = insertionIndex(of: touchpoint, in: record.touchpoints)
         record.touchpoints.insert(touchpoint, at: position)
         record.noteTouch(channel: touchpoint.channelIndex, phase: touchpoint.phase, at: touchpoint.timestamp)
         for trait in traits {
@@ -245,34 +261,42 @@ public struct Stitcher: Sendable {
         let excess = record.touchpoints.count - maxTouchpointsPerProfile
         guard excess > 0 else { return }
         for dropped in record.touchpoints.prefix(excess) {
-            storedMessages.remove(MessageKey(sourceIndex: dropped.sourceIndex, messageID: dropped.messageID))
+            let fingerprint = payloads.payload(of: dropped) { MessageIndex.fingerprint(source: $0.sourceIndex, messageID: $0.messageID) }
+            messageIndex.remove(fingerprint, at: dropped.payload)
         }
         record.touchpoints.removeFirst(excess)
         record.droppedTouchpoints += excess
         counters.touchpointsDroppedOverCap += excess
     }
 
-    private static func touchKey(_ touchpoint: StoredTouchpoint, sources: NameTable) -> TouchKey {
-        TouchKey(timestamp: touchpoint.timestamp, messageID: touchpoint.messageID, source: sources[touchpoint.sourceIndex])
+    /// Whether `lhs` comes before `rhs` in the canonical order of `TouchKey`.
+    private func precedes(_ lhs: StoredTouchpoint, _ rhs: StoredTouchpoint) -> Bool {
+        if lhs.timestamp != rhs.timestamp { return lhs.timestamp < rhs.timestamp }
+        return payloads.payload(of: lhs) { left in
+            payloads.payload(of: rhs) { right in
+                if !left.messageID.elementsEqual(right.messageID) { return utf8Precedes(left.messageID, right.messageID) }
+                return sources[lhs.sourceIndex] < sources[rhs.sourceIndex]
+            }
+        }
     }
 
-    private static func insertionIndex(of key: TouchKey, in touchpoints: [StoredTouchpoint], sources: NameTable) -> Int {
-        if let last = touchpoints.last, touchKey(last, sources: sources) < key { return touchpoints.count }
+    private func insertionIndex(of touchpoint: StoredTouchpoint, in touchpoints: [StoredTouchpoint]) -> Int {
+        if let last = touchpoints.last, precedes(last, touchpoint) { return touchpoints.count }
         var low = 0
         var high = touchpoints.count
         while low < high {
             let middle = (low + high) / 2
-            if touchKey(touchpoints[middle], sources: sources) < key { low = middle + 1 } else { high = middle }
+            if precedes(touchpoints[middle], touchpoint) { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
-    private static func mergeSorted(_ left: [StoredTouchpoint], _ right: [StoredTouchpoint], sources: NameTable) -> [StoredTouchpoint] {
+    private func mergeSorted(_ left: [StoredTouchpoint], _ right: [StoredTouchpoint]) -> [StoredTouchpoint] {
         var result: [StoredTouchpoint] = []
         result.reserveCapacity(left.count + right.count)
         var (i, j) = (0, 0)
         while i < left.count, j < right.count {
-            if touchKey(right[j], sources: sources) < touchKey(left[i], sources: sources) {
+            if precedes(right[j], left[i]) {
                 result.append(right[j])
                 j += 1
             } else {

@@ -64,7 +64,8 @@ struct StitcherTests {
         #expect(stitcher.counters.merges == 1 && stitcher.counters.blockedMerges == 0)
         let record = stitcher.record(for: pid("m-early"))
         #expect(record?.mergedFrom == [pid("m-late")])
-        #expect(record?.touchpoints.first?.messageID == "m-early" && record?.touchpoints.last?.messageID == "m-join")
+        let journey = stitcher.messageIDs(of: pid("m-early"))
+        #expect(journey.first == "m-early" && journey.last == "m-join")
         #expect(record?.touchpoints.count == (biggerLaterProfile ? 7 : 3))
         #expect(stitcher.record(for: pid("m-late")) == nil)
     }
@@ -498,7 +499,7 @@ enum Population {
         var profiles: [String: String] = [:]
         let encoder = ProfileEncoder(stitcher)
         for id in live {
-            partition[id] = stitcher.record(for: id)!.touchpoints.map { "\(stitcher.sources[$0.sourceIndex])/\($0.messageID)" }
+            partition[id] = stitcher.record(for: id)!.touchpoints.map { "\(stitcher.sources[$0.sourceIndex])/\(stitcher.payloads.messageID(of: $0))" }
             let json = encoder.profileJSON(id: id, journey: (after: 0, limit: 1_000_000))!
             let document = try! JSONDocument(bytes: json)
             profiles[id] = document.root.members.filter { $0.key != "merged_from" }

@@ -123,7 +123,7 @@ extension Stitcher {
 
     /// Message ids stored in the profile with this (live) id, in journey order.
     func messageIDs(of profileID: String) -> [String] {
-        record(for: profileID)?.touchpoints.map(\.messageID) ?? []
+        record(for: profileID)?.touchpoints.map { payloads.messageID(of: $0) } ?? []
     }
 
     /// The partition of stored message ids into profiles, keyed by profile id.

@@ -6,7 +6,9 @@ public struct CheckpointRecord: Sendable {
         case header(sizeHints: [Int])
         case names(table: UInt8, [String])
         case identifiers([(Identifier, owner: Int32)])
-        case profile(ProfileRecord)
+        /// Its touchpoints' payload locations are offsets into `payloads` (block 0), until the
+        /// assembler moves them into the stitcher's arena.
+        case profile(ProfileRecord, payloads: [UInt8])
         case forwarding([(from: String, to: String)])
         case merges([MergeRecord])
         case footer(Stitcher.Counters)
@@ -86,7 +88,8 @@ public struct CheckpointRecordDecoder {
             }
             content = .identifiers(identifiers)
         case .profile:
-            content = .profile(try decodeProfile(&reader))
+            let (profile, payloads) = try decodeProfile(&reader)
+            content = .profile(profile, payloads: payloads)
         case .forwarding:
             var pairs: [(from: String, to: String)] = []
             for _ in 0..<(try reader.count()) { pairs.append((try reader.string(), try reader.string())) }
@@ -126,7 +129,7 @@ public struct CheckpointRecordDecoder {
         return MergeRecord(from: from, into: into, at: at, messageID: messageID, reason: reason)
     }
 
-    private func decodeProfile(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> ProfileRecord {
+    private func decodeProfile(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> (ProfileRecord, payloads: [UInt8]) {
         let (sources, channels, eventNames) = (nameCounts[0], nameCounts[1], nameCounts[2])
         let id = try reader.string()
         let anchor = TouchKey(timestamp: try reader.i64(), messageID: try reader.string(), source: try reader.string())
@@ -138,26 +141,43 @@ public struct CheckpointRecordDecoder {
             typeCounts[identifierTypes[identifier], default: 0] += 1
         }
         var touchpoints: [StoredTouchpoint] = []
+        var payloads: [UInt8] = []
         let touchpointCount = try reader.count()
         touchpoints.reserveCapacity(touchpointCount)
+        var links: [UInt32] = []
         for _ in 0..<touchpointCount {
             let timestamp = try reader.i64()
             let receivedAt = try reader.i64()
-            let messageID = try reader.string()
+            let messageID = try reader.lengthPrefixed()
+            guard messageID.count <= Int(UInt16.max) else { throw .malformed("message id of \(messageID.count) bytes") }
             let source = UInt32(try checkedIndex(reader.varint(), below: sources))
             let channel = UInt32(try checkedIndex(reader.varint(), below: channels))
             let name = UInt32(try checkedIndex(reader.varint(), below: eventNames + 1))
             let type = try EventType(binaryCode: reader.u8())
             let phase = try Phase(binaryCode: reader.u8())
-            var links: [UInt32] = []
+            links.removeAll(keepingCapacity: true)
             for _ in 0..<(try reader.count()) {
                 links.append(UInt32(try checkedIndex(reader.varint(), below: identifierTypes.count)))
             }
-            let properties = Array(try reader.lengthPrefixed())
+            guard links.count <= Int(UInt8.max) else { throw .malformed("\(links.count) links on one touchpoint") }
+            let properties = try reader.lengthPrefixed()
+            let offset = payloads.count
+            let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, properties: properties.count)
+            payloads.append(contentsOf: repeatElement(0, count: size))
+            payloads.withUnsafeMutableBytes { out in
+                messageID.withUnsafeBytes { messageID in
+                    properties.withUnsafeBytes { properties in
+                        TouchpointPayload.write(
+                            into: UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + size)]), source: source,
+                            messageID: messageID, links: links, properties: properties)
+                    }
+                }
+            }
             touchpoints.append(
                 StoredTouchpoint(
-                    timestamp: timestamp, receivedAt: receivedAt, messageID: messageID, sourceIndex: source, channelIndex: channel,
-                    nameIndex: name, type: type, phase: phase, links: IdentifierLinks(links), properties: properties))
+                    timestamp: timestamp, receivedAt: receivedAt, payload: PayloadLocation(block: 0, offset: UInt32(offset)),
+                    propertiesLength: UInt32(properties.count), sourceIndex: source, channelIndex: channel, nameIndex: name, type: type,
+                    phase: phase))
         }
         let lastSeen = try reader.i64()
         var channelFirstUse = SmallMap<UInt32, Int64>()
@@ -179,10 +199,11 @@ public struct CheckpointRecordDecoder {
         var mergedFrom: [String] = []
         for _ in 0..<(try reader.count()) { mergedFrom.append(try reader.string()) }
         let dropped = Int(try reader.varint())
-        return ProfileRecord(
+        let profile = ProfileRecord(
             id: id, anchor: anchor, identifierIDs: identifierIDs, typeCounts: typeCounts, touchpoints: touchpoints, lastSeen: lastSeen,
             channelFirstUse: channelFirstUse, phaseFirstReached: phaseFirstReached, traits: traits, mergedFrom: mergedFrom,
             droppedTouchpoints: dropped)
+        return (profile, payloads)
     }
 
     private func checkedIndex(_ value: UInt64, below limit: Int) throws(BinaryDecodingError) -> Int {
@@ -205,7 +226,7 @@ public struct StitcherCheckpointAssembler {
         switch record.content {
         case .header(let hints):
             stitcher.slotByProfileID.reserveCapacity(hints[0])
-            stitcher.storedMessages.reserveCapacity(hints[1])
+            stitcher.messageIndex.reserveCapacity(hints[1])
             stitcher.identifierIDs.reserveCapacity(hints[2])
             stitcher.forwarding.reserveCapacity(hints[3])
         case .names(let table, let names):
@@ -223,11 +244,16 @@ public struct StitcherCheckpointAssembler {
                 stitcher.owner.append(owner)
                 if owner >= 0 { stitcher.ownedIdentifierCount += 1 }
             }
-        case .profile(let profile):
+        case .profile(var profile, let payloads):
             let slot = Int32(stitcher.profiles.count)
-            // By index: iterating would copy (retain and release) every touchpoint.
-            for index in profile.touchpoints.indices {
-                stitcher.storedMessages.insert(MessageKey(sourceIndex: profile.touchpoints[index].sourceIndex, messageID: profile.touchpoints[index].messageID))
+            payloads.withUnsafeBytes { payloads in
+                for index in profile.touchpoints.indices {
+                    let local = TouchpointPayload(bytes: UnsafeRawBufferPointer(rebasing: payloads[Int(profile.touchpoints[index].payload.offset)...]))
+                    let size = local.size(propertiesLength: profile.touchpoints[index].propertiesLength)
+                    let location = stitcher.payloads.append(count: size) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: local.bytes[..<size])) }
+                    stitcher.messageIndex.insert(MessageIndex.fingerprint(source: local.sourceIndex, messageID: local.messageID), at: location)
+                    profile.touchpoints[index].payload = location
+                }
             }
             stitcher.slotByProfileID[profile.id] = slot
             stitcher.profiles.append(profile)

@@ -64,7 +64,7 @@ extension Stitcher {
         }
         for profile in profiles {
             guard let profile else { continue }
-            try record(.profile) { Self.encode(profile, into: &$0) }
+            try record(.profile) { encode(profile, into: &$0) }
         }
         let forwardingPairs = forwarding.entries.sorted { $0.key < $1.key }
         for start in stride(from: 0, to: forwardingPairs.count, by: Self.chunkRows) {
@@ -105,7 +105,7 @@ extension Stitcher {
         if !out.bytes.isEmpty { try emit(out.bytes) }
     }
 
-    private static func encode(_ profile: ProfileRecord, into writer: inout BinaryWriter) {
+    private func encode(_ profile: ProfileRecord, into writer: inout BinaryWriter) {
         writer.string(profile.id)
         writer.i64(profile.anchor.timestamp)
         writer.string(profile.anchor.messageID)
@@ -113,21 +113,19 @@ extension Stitcher {
         writer.varint(profile.identifierIDs.count)
         for id in profile.identifierIDs { writer.varint(Int(id)) }
         writer.varint(profile.touchpoints.count)
-        // Through a buffer pointer: iterating the array would copy (retain and release) every
-        // touchpoint.
-        profile.touchpoints.withUnsafeBufferPointer { touchpoints in
-            for index in touchpoints.indices {
-                writer.i64(touchpoints[index].timestamp)
-                writer.i64(touchpoints[index].receivedAt)
-                writer.string(touchpoints[index].messageID)
-                writer.varint(Int(touchpoints[index].sourceIndex))
-                writer.varint(Int(touchpoints[index].channelIndex))
-                writer.varint(Int(touchpoints[index].nameIndex))
-                writer.u8(touchpoints[index].type.binaryCode)
-                writer.u8(touchpoints[index].phase?.binaryCode ?? 0)
-                writer.varint(touchpoints[index].links.count)
-                for link in touchpoints[index].links { writer.varint(Int(link)) }
-                writer.lengthPrefixed(touchpoints[index].properties)
+        for touchpoint in profile.touchpoints {
+            writer.i64(touchpoint.timestamp)
+            writer.i64(touchpoint.receivedAt)
+            payloads.payload(of: touchpoint) { payload in
+                writer.lengthPrefixed(payload.messageID)
+                writer.varint(Int(touchpoint.sourceIndex))
+                writer.varint(Int(touchpoint.channelIndex))
+                writer.varint(Int(touchpoint.nameIndex))
+                writer.u8(touchpoint.type.binaryCode)
+                writer.u8(touchpoint.phase?.binaryCode ?? 0)
+                writer.varint(payload.linkCount)
+                for index in 0..<payload.linkCount { writer.varint(Int(payload.link(index))) }
+                writer.lengthPrefixed(payload.properties(length: touchpoint.propertiesLength))
             }
         }
         writer.i64(profile.lastSeen)

@@ -39,45 +39,6 @@ public struct ShardedDictionary<Key: Hashable, Value> {
 
 extension ShardedDictionary: Sendable where Key: Sendable, Value: Sendable {}
 
-/// A set split into 256 shards by hash; see `ShardedDictionary`.
-public struct ShardedSet<Element: Hashable> {
-    private var shards: [Set<Element>] = Array(repeating: [], count: 1 << ShardedDictionary<Element, Void>.shardBits)
-    public private(set) var count = 0
-
-    public init() {}
-
-    @inline(__always)
-    private static func shard(of element: Element) -> Int {
-        Int(truncatingIfNeeded: UInt(bitPattern: element.hashValue) >> (UInt.bitWidth - ShardedDictionary<Element, Void>.shardBits))
-    }
-
-    /// See `ShardedDictionary.reserveCapacity(_:)`.
-    public mutating func reserveCapacity(_ total: Int) {
-        let perShard = ShardedCapacity.perShard(total, shards: shards.count)
-        for index in shards.indices { shards[index].reserveCapacity(perShard) }
-    }
-
-    public func contains(_ element: Element) -> Bool {
-        shards[Self.shard(of: element)].contains(element)
-    }
-
-    @discardableResult
-    public mutating func insert(_ element: Element) -> Bool {
-        let inserted = shards[Self.shard(of: element)].insert(element).inserted
-        if inserted { count += 1 }
-        return inserted
-    }
-
-    @discardableResult
-    public mutating func remove(_ element: Element) -> Element? {
-        let removed = shards[Self.shard(of: element)].remove(element)
-        if removed != nil { count -= 1 }
-        return removed
-    }
-}
-
-extension ShardedSet: Sendable where Element: Sendable {}
-
 enum ShardedCapacity {
     /// A shard's share of `total` entries with room for the uneven spread of hashes (a few
     /// standard deviations above the mean).

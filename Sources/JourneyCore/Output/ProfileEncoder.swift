@@ -107,7 +107,7 @@ public struct ProfileEncoder {
         writer.key("received_at")
         writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt))
         writer.key("message_id")
-        writer.string(touchpoint.messageID)
+        stitcher.payloads.payload(of: touchpoint) { writer.string(utf8: $0.messageID) }
         writer.key("source")
         writer.raw(stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)])
         writer.key("channel")
@@ -119,11 +119,11 @@ public struct ProfileEncoder {
         writer.key("phase")
         if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
         writer.key("properties")
-        if touchpoint.properties.isEmpty {
+        if touchpoint.propertiesLength == 0 {
             writer.beginObject()
             writer.endObject()
         } else {
-            writer.raw(touchpoint.properties)
+            stitcher.payloads.payload(of: touchpoint) { writer.raw($0.properties(length: touchpoint.propertiesLength)) }
         }
         writer.endObject()
     }

@@ -98,12 +98,10 @@ public struct SnapshotRows: Sendable {
         while remaining > 0 {
             let record = stitcher.profiles[Int(order[position])]!
             let end = min(record.touchpoints.count, offset + remaining)
-            try record.touchpoints.withUnsafeBufferPointer { touchpoints in
-                for index in offset..<end {
-                    writer.reset()
-                    encoder.writeTouchpoint(touchpoints[index], seq: index + 1, profileID: record.id, into: &writer)
-                    try body(writer.bytes)
-                }
+            for index in offset..<end {
+                writer.reset()
+                encoder.writeTouchpoint(record.touchpoints[index], seq: index + 1, profileID: record.id, into: &writer)
+                try body(writer.bytes)
             }
             remaining -= end - offset
             offset = 0

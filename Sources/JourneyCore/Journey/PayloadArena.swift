@@ -1,0 +1,47 @@
+/// Where one touchpoint's payload starts in a `PayloadArena`.
+struct PayloadLocation: Equatable {
+    var block: UInt32
+    var offset: UInt32
+}
+
+/// An append-only byte store for the variable-length part of every touchpoint (its message id,
+/// identifier edges and properties JSON), so that a touchpoint itself is a plain value with no
+/// references: copying, sorting and merging journeys moves bytes instead of retaining strings
+/// and arrays.
+///
+/// Bytes live in blocks of 1 MiB (a payload larger than that gets a block of its own), so after a
+/// snapshot copies the arena (copy-on-write), the next append copies one block, never the whole
+/// store. A value type; one owner mutates it. Space of dropped touchpoints is not reused; the
+/// arena is rebuilt compactly when a checkpoint is loaded.
+struct PayloadArena {
+    static let blockSize = 1 << 20
+
+    private var blocks: [[UInt8]] = []
+    /// Bytes held, over all blocks.
+    private(set) var byteCount = 0
+
+    /// Reserves `count` bytes that fit in one block, lets `fill` write them, and returns where
+    /// they start.
+    mutating func append(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> PayloadLocation {
+        if blocks.isEmpty || blocks[blocks.count - 1].count + count > Self.blockSize {
+            var block: [UInt8] = []
+            block.reserveCapacity(max(Self.blockSize, count))
+            blocks.append(block)
+        }
+        let index = blocks.count - 1
+        let offset = blocks[index].count
+        blocks[index].append(contentsOf: repeatElement(0, count: count))
+        blocks[index].withUnsafeMutableBytes { block in
+            fill(UnsafeMutableRawBufferPointer(rebasing: block[offset..<(offset + count)]))
+        }
+        byteCount += count
+        return PayloadLocation(block: UInt32(index), offset: UInt32(offset))
+    }
+
+    /// The bytes from `location` to the end of its block, for a reader that knows the length.
+    func withBytes<Result>(at location: PayloadLocation, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try blocks[Int(location.block)].withUnsafeBytes { block in
+            try body(UnsafeRawBufferPointer(rebasing: block[Int(location.offset)...]))
+        }
+    }
+}
