@@ -211,13 +211,15 @@ import Testing
     }
 
     @Test func silentClientsAreClosedAfterTheHandshakeAndIdleTimeouts() async throws {
-        try await withDaemon("stream-timeouts", limits: "  handshake_timeout: 1s\n  idle_timeout: 2s\n") { daemon, _ async throws in
+        try await withDaemon("stream-timeouts", limits: "  handshake_timeout: 3s\n  idle_timeout: 2s\n") { daemon, _ async throws in
+            // 3 s: the second client's own handshake must fit in it on a loaded 2-core machine
+            // (debug build, the whole suite in parallel); at 1 s it sometimes did not.
             let parts = daemon.streamAddress.split(separator: ":")
             let silentTCP = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: String(parts[0]), port: Int(parts[1])!).get()
             let started = ContinuousClock.now
             try await silentTCP.closeFuture.get()
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(8))
             await daemon.waitForLog("limits.handshake_timeout")
 
             let idle = try await StreamClient.connect(to: daemon, certificate: try Self.clientCertificate(daemon))
