@@ -78,8 +78,11 @@ public struct Stitcher: Sendable {
 
     public mutating func apply(_ event: NormalisedEvent) -> Outcome {
         let sourceIndex = sources.intern(event.source)
-        let fingerprint = withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
-        guard !withUTF8Bytes(of: event.messageID, { isStored(source: sourceIndex, messageID: $0, fingerprint: fingerprint) }) else {
+        let (fingerprint, stored) = withUTF8Bytes(of: event.messageID) { messageID in
+            let fingerprint = MessageIndex.fingerprint(source: sourceIndex, messageID: messageID)
+            return (fingerprint, isStored(source: sourceIndex, messageID: messageID, fingerprint: fingerprint))
+        }
+        guard !stored else {
             counters.duplicates += 1
             return .duplicate
         }
