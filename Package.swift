@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "CSystemSupport"),
         .target(
             name: "JourneyCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(

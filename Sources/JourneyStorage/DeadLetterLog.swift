@@ -19,6 +19,17 @@ public struct DeadLetter: Sendable {
     }
 }
 
+extension DeadLetter {
+    /// Why an event carrying an identifier suppressed by an erasure is refused.
+    public static let suppressedReason = "suppressed (an identifier it carries belongs to an erased customer)"
+
+    /// The dead letter of such an event: its body is not kept (keeping it would undo the
+    /// erasure), so `event` is null.
+    public static func suppressed(receivedAt: Timestamp, source: String) -> DeadLetter {
+        DeadLetter(receivedAt: receivedAt, source: source, reason: suppressedReason, event: Array("null".utf8))
+    }
+}
+
 /// Appends rejected items to `<state>/deadletter/<UTC-date>.jsonl`, one JSON line each:
 /// `{"received_at":…,"source":…,"reason":…,"event":<the raw item>}`.
 ///

@@ -86,10 +86,11 @@ enum SnapshotReport {
         line("wal_position  \(manifest.walPosition)")
         line()
         line("counts")
-        let counts: [(String, Int, Int)] = [
+        var counts: [(String, Int, Int)] = [
             ("profiles", manifest.counts.profiles, summary.profiles), ("touchpoints", manifest.counts.touchpoints, summary.touchpoints),
             ("identities", manifest.counts.identities, summary.identities), ("merges", manifest.counts.merges, summary.merges),
         ]
+        if let shared = manifest.counts.sharedIdentifiers { counts.append(("shared ids", shared, summary.sharedIdentifiers)) }
         for (name, listed, read) in counts {
             var text = "  " + TextFormat.pad(name, 14) + TextFormat.padLeft(TextFormat.number(listed), 12)
             if name == "merges" && summary.blockedMerges > 0 { text += "   (\(TextFormat.number(summary.blockedMerges)) blocked)" }

@@ -50,6 +50,14 @@ struct WALDumpCommand: ParsableCommand {
                     writer.string(identifier.type.rawValue + ":" + identifier.value)
                 }
                 writer.endArray()
+            case .operation:
+                writer.string("operation")
+                var reader = BinaryReader(record.payload)
+                let recorded = try RecordedOperation(decoding: &reader)
+                writer.key("at")
+                writer.string(recorded.at.description)
+                writer.key("operation")
+                writer.string(recorded.operation.summary)
             }
             writer.endObject()
             print(String(decoding: writer.bytes, as: UTF8.self))

@@ -14,12 +14,12 @@ import Testing
         index.insert(42, at: Self.location(1))
         index.insert(42, at: Self.location(2))
         #expect(index.count == 2)
-        #expect(index.contains(42) { $0 == Self.location(2) })
-        #expect(!index.contains(42) { $0 == Self.location(3) })
+        #expect(index.first(42) { $0 == Self.location(2) } != nil)
+        #expect(index.first(42) { $0 == Self.location(3) } == nil)
         index.remove(42, at: Self.location(1))
         #expect(index.count == 1)
-        #expect(!index.contains(42) { $0 == Self.location(1) })
-        #expect(index.contains(42) { $0 == Self.location(2) })
+        #expect(index.first(42) { $0 == Self.location(1) } == nil)
+        #expect(index.first(42) { $0 == Self.location(2) } != nil)
     }
 
     /// Random inserts and removals, with fingerprints crowded into few slots so probe runs wrap
@@ -41,12 +41,12 @@ import Testing
         }
         #expect(index.count == model.count)
         for (key, fingerprint) in model {
-            #expect(index.contains(fingerprint) { $0 == Self.location(key) })
+            #expect(index.first(fingerprint) { $0 == Self.location(key) } != nil)
         }
         let removed = (0..<6_000).filter { model[$0] == nil }
         #expect(!removed.isEmpty)
         for key in removed.prefix(200) {
-            #expect(!(1...40).contains { index.contains(UInt64($0) | (UInt64(7) << 56)) { $0 == Self.location(key) } })
+            #expect(!(1...40).contains { index.first(UInt64($0) | (UInt64(7) << 56)) { $0 == Self.location(key) } != nil })
         }
     }
 
@@ -55,6 +55,6 @@ import Testing
         index.reserveCapacity(10_000)
         for n in 1...10_000 { index.insert(UInt64(n) &* 0x9E37_79B9_7F4A_7C15, at: Self.location(n)) }
         #expect(index.count == 10_000)
-        #expect((1...10_000).allSatisfy { n in index.contains(UInt64(n) &* 0x9E37_79B9_7F4A_7C15) { $0 == Self.location(n) } })
+        #expect((1...10_000).allSatisfy { n in index.first(UInt64(n) &* 0x9E37_79B9_7F4A_7C15) { $0 == Self.location(n) } != nil })
     }
 }

@@ -7,8 +7,8 @@ private typealias T = TestEvents
 struct ProfileEncoderTests {
     /// profiles.jsonl.gz row fields, DESIGN.md "Snapshots", in the documented order.
     static let profileFields = [
-        "profile_id", "identifiers", "traits", "first_seen", "last_seen", "touchpoints", "channels", "phases", "stage",
-        "converted", "merged_from",
+        "profile_id", "identifiers", "traits", "first_seen", "last_seen", "touchpoints", "channels", "channel_count", "phases",
+        "stage", "converted", "time_to_first_purchase_s", "merged_from",
     ]
     /// touchpoints.jsonl.gz row fields.
     static let touchpointFields = [
@@ -16,8 +16,8 @@ struct ProfileEncoderTests {
         "properties",
     ]
 
-    private func pid(_ messageID: String, source: SourceInfo = TestEvents.web) -> String {
-        T.expectedProfileID(source: source.name, messageID: messageID)
+    private func pid(_ messageID: String, source: SourceInfo = TestEvents.web) -> ProfileID {
+        T.profileID(source: source.name, messageID: messageID)
     }
 
     private func iso(_ offset: Int64) -> String { Timestamp(millisecondsSinceEpoch: T.base + offset).description }
@@ -50,7 +50,7 @@ struct ProfileEncoderTests {
         let root = try parse(ProfileEncoder(stitcher).profileJSON(id: id))
         #expect(root.members.map(\.key) == Self.profileFields)
 
-        #expect(root["profile_id"]?.string == id)
+        #expect(root["profile_id"]?.string == id.description)
         let identifiers = root["identifiers"]!.elements.map { "\($0["type"]!.string!)=\($0["value"]!.string!)" }
         // Priority order (user_id, email, phone, device_id, anonymous_id), then value.
         #expect(identifiers == ["user_id=u-1", "email=ada@example.com", "device_id=d-1", "anonymous_id=a-1"])
@@ -73,7 +73,12 @@ struct ProfileEncoderTests {
         // Stage: the latest touchpoint with a phase (the identify at 4000 has none).
         #expect(root["stage"]?.string == "ask")
         #expect(root["converted"]?.bool == true)
-        #expect(root["merged_from"]?.elements.map { $0.string! } == [pid("m1")])
+        #expect(root["channel_count"]?.int == 3)
+        // First touch at 500, first purchase at 2000.
+        #expect(root["time_to_first_purchase_s"]?.double == 1.5)
+        // m0 arrived last but is the earliest: its component was re-resolved in canonical order, in
+        // which nothing merged (m1's id was superseded, not absorbed).
+        #expect(root["merged_from"]?.elements.isEmpty == true)
     }
 
     @Test func profileWithoutPhases() throws {
@@ -98,7 +103,7 @@ struct ProfileEncoderTests {
         #expect(journey.allSatisfy { $0.members.map(\.key) == Self.touchpointFields })
         #expect(journey.map { $0["message_id"]!.string! } == ["m0", "m1", "m2", "m3", "m4"])
         #expect(journey.map { $0["seq"]!.int! } == [1, 2, 3, 4, 5])
-        #expect(journey.allSatisfy { $0["profile_id"]?.string == id })
+        #expect(journey.allSatisfy { $0["profile_id"]?.string == id.description })
         let order = journey[2]
         #expect(order["ts"]?.string == iso(2000))
         #expect(order["received_at"]?.string == iso(2005))
@@ -154,10 +159,10 @@ struct ProfileEncoderTests {
     @Test func onlyLiveProfileIdsAreEncoded() {
         let stitcher = sampleStitcher()
         let encoder = ProfileEncoder(stitcher)
-        // The absorbed id resolves to the survivor, but the encoder itself takes live ids only.
+        // The superseded id resolves to the current profile, but the encoder itself takes live ids only.
         #expect(encoder.profileJSON(id: pid("m1")) == nil)
         #expect(stitcher.resolve(profileID: pid("m1")) == pid("m0", source: T.app))
-        #expect(encoder.profileJSON(id: "p_nope") == nil)
+        #expect(encoder.profileJSON(id: ProfileID(value: 42)) == nil)
     }
 
     @Test func mergedFromListsEveryAbsorbedId() throws {
@@ -169,7 +174,7 @@ struct ProfileEncoderTests {
             T.event("m4", at: 400, ids: [T.anon("a"), T.anon("b"), T.anon("c")]),
         ])
         let root = try parse(ProfileEncoder(stitcher).profileJSON(id: pid("m1")))
-        #expect(root["merged_from"]?.elements.map { $0.string! } == [pid("m2"), pid("m3")].sorted())
+        #expect(root["merged_from"]?.elements.map { $0.string! } == [pid("m2"), pid("m3")].sorted().map(\.description))
     }
 
     @Test func textIsEscapedAndOutputIsOneLine() throws {

@@ -54,6 +54,11 @@ enum TestEvents {
 
     /// The profile id a profile whose earliest touchpoint is (`source`, `messageID`) must have:
     /// recomputed here from the documented derivation (FNV-1a 64 of source, 0xff, message id).
+    /// `expectedProfileID` as the stitcher's type.
+    static func profileID(source: String = web.name, messageID: String) -> ProfileID {
+        ProfileID(expectedProfileID(source: source, messageID: messageID))!
+    }
+
     static func expectedProfileID(source: String = web.name, messageID: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in Array(source.utf8) + [0xff] + Array(messageID.utf8) {
@@ -119,23 +124,31 @@ extension Stitcher {
     }
 
     /// The current profile id of the profile holding `identifier`, via the public lookup.
-    func owner(_ identifier: Identifier) -> String? { profileID(for: identifier) }
+    func owner(_ identifier: Identifier) -> ProfileID? { profileID(for: identifier) }
 
     /// Message ids stored in the profile with this (live) id, in journey order.
-    func messageIDs(of profileID: String) -> [String] {
+    func messageIDs(of profileID: ProfileID) -> [String] {
         record(for: profileID)?.touchpoints.map { payloads.messageID(of: $0) } ?? []
     }
 
     /// The partition of stored message ids into profiles, keyed by profile id.
-    func partition(ids profileIDs: some Sequence<String>) -> [String: Set<String>] {
-        var result: [String: Set<String>] = [:]
+    func partition(ids profileIDs: some Sequence<ProfileID>) -> [ProfileID: Set<String>] {
+        var result: [ProfileID: Set<String>] = [:]
         for id in profileIDs { result[id] = Set(messageIDs(of: id)) }
         return result
+    }
+
+    /// The rows of `merges.jsonl.gz`, in their order.
+    var merges: [MergeRecord] {
+        var rows: [MergeRecord] = []
+        let order = slotByProfileID.entries.sorted { $0.key < $1.key }.map(\.value)
+        forEachMergeRow(profileOrder: order) { rows.append($0) }
+        return rows
     }
 }
 
 extension Outcome {
-    var profileID: String? {
+    var profileID: ProfileID? {
         if case .stored(let id) = self { return id }
         return nil
     }

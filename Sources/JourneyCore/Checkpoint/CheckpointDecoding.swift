@@ -2,15 +2,26 @@
 /// yet applied. Decoding (allocating every string and array) and applying (hashing everything
 /// into the stitcher's tables) are separate so they can run on two threads.
 public struct CheckpointRecord: Sendable {
+    struct DecodedIdentifier: Sendable {
+        var identifier: Identifier
+        var owner: Int32
+        var flags: UInt8
+        var users: [UInt32]
+    }
+
     enum Content: Sendable {
         case header(sizeHints: [Int])
         case names(table: UInt8, [String])
-        case identifiers([(Identifier, owner: Int32)])
+        case identifiers([DecodedIdentifier])
         /// Its touchpoints' payload locations are offsets into `payloads` (block 0), until the
         /// assembler moves them into the stitcher's arena.
         case profile(ProfileRecord, payloads: [UInt8])
-        case forwarding([(from: String, to: String)])
-        case merges([MergeRecord])
+        case forwarding([(from: ProfileID, to: ProfileID)])
+        case superseded([MergeRecord])
+        case shared([SharedIdentifier])
+        case splitRules([SplitRules.Rule])
+        case splitLog([MergeRecord])
+        case suppressed([SuppressionDigest])
         case footer(Stitcher.Counters)
     }
 
@@ -57,6 +68,12 @@ public struct CheckpointRecordDecoder {
         return (records, consumed)
     }
 
+    private func chunk<Element>(_ reader: inout BinaryReader, _ element: (inout BinaryReader) throws(BinaryDecodingError) -> Element) throws(BinaryDecodingError) -> [Element] {
+        var elements: [Element] = []
+        for _ in 0..<(try reader.count()) { elements.append(try element(&reader)) }
+        return elements
+    }
+
     private mutating func decode(_ body: ArraySlice<UInt8>) throws(BinaryDecodingError) -> CheckpointRecord {
         var reader = BinaryReader(body)
         guard let kind = CheckpointRecordKind(rawValue: try reader.u8()) else { throw .malformed("unknown checkpoint record") }
@@ -66,7 +83,9 @@ public struct CheckpointRecordDecoder {
         switch kind {
         case .header:
             let version = try reader.u32()
-            guard version == Stitcher.checkpointVersion else { throw .malformed("checkpoint version \(version)") }
+            guard version == Stitcher.checkpointVersion else {
+                throw .malformed("checkpoint format \(version) (this journeyd reads format \(Stitcher.checkpointVersion))")
+            }
             // Only hints: clamped, so a damaged header cannot ask for absurd allocations.
             var hints: [Int] = []
             for _ in 0..<4 { hints.append(Int(min(try reader.varint(), 1 << 28))) }
@@ -75,55 +94,77 @@ public struct CheckpointRecordDecoder {
         case .names:
             let table = try reader.u8()
             guard Int(table) < nameCounts.count else { throw .malformed("name table \(table)") }
-            var names: [String] = []
-            for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
+            let names = try chunk(&reader) { reader throws(BinaryDecodingError) in try reader.string() }
             nameCounts[Int(table)] += names.count
             content = .names(table: table, names)
         case .identifiers:
-            var identifiers: [(Identifier, owner: Int32)] = []
-            for _ in 0..<(try reader.count()) {
+            let identifiers = try chunk(&reader) { reader throws(BinaryDecodingError) in
                 let identifier = Identifier(type: IdentifierType(rawValue: try reader.string()), value: try reader.string())
-                identifiers.append((identifier, Int32(try reader.varint()) - 1))
-                identifierTypes.append(identifier.type)
+                let owner = Int32(try reader.varint()) - 1
+                let flags = try reader.u8()
+                let users = try chunk(&reader) { reader throws(BinaryDecodingError) in UInt32(try reader.varint()) }
+                return CheckpointRecord.DecodedIdentifier(identifier: identifier, owner: owner, flags: flags, users: users)
+            }
+            identifierTypes += identifiers.map(\.identifier.type)
+            for identifier in identifiers {
+                for user in identifier.users { _ = try checkedIndex(UInt64(user), below: identifierTypes.count + Int(UInt16.max)) }
             }
             content = .identifiers(identifiers)
         case .profile:
             let (profile, payloads) = try decodeProfile(&reader)
             content = .profile(profile, payloads: payloads)
         case .forwarding:
-            var pairs: [(from: String, to: String)] = []
-            for _ in 0..<(try reader.count()) { pairs.append((try reader.string(), try reader.string())) }
-            content = .forwarding(pairs)
-        case .merges:
-            var merges: [MergeRecord] = []
-            for _ in 0..<(try reader.count()) { merges.append(try decodeMerge(&reader)) }
-            content = .merges(merges)
+            content = .forwarding(try chunk(&reader) { reader throws(BinaryDecodingError) in
+                (ProfileID(value: try reader.u64()), ProfileID(value: try reader.u64()))
+            })
+        case .superseded:
+            content = .superseded(try chunk(&reader) { reader throws(BinaryDecodingError) in try Self.decodeMerge(&reader) })
+        case .shared:
+            let types = identifierTypes.count
+            content = .shared(try chunk(&reader) { reader throws(BinaryDecodingError) in
+                let identifier = UInt32(try Self.checkedIndex(reader.varint(), below: types))
+                let reason: SharedIdentifier.Reason = try reader.u8() == 1 ? .declared : .automatic
+                return SharedIdentifier(identifier: identifier, reason: reason, at: try reader.i64())
+            })
+        case .splitRules:
+            content = .splitRules(try chunk(&reader) { reader throws(BinaryDecodingError) in
+                SplitRules.Rule(first: try Self.decodeKey(&reader), second: try Self.decodeKey(&reader))
+            })
+        case .splitLog:
+            content = .splitLog(try chunk(&reader) { reader throws(BinaryDecodingError) in try Self.decodeMerge(&reader) })
+        case .suppressed:
+            content = .suppressed(try chunk(&reader) { reader throws(BinaryDecodingError) in
+                SuppressionDigest(high: try reader.u64(), low: try reader.u64())
+            })
         case .footer:
-            var counters = Stitcher.Counters()
-            counters.eventsStored = Int(try reader.varint())
-            counters.duplicates = Int(try reader.varint())
-            counters.merges = Int(try reader.varint())
-            counters.blockedMerges = Int(try reader.varint())
-            counters.linksRefused = Int(try reader.varint())
-            counters.touchpointsDroppedOverCap = Int(try reader.varint())
-            content = .footer(counters)
+            var values: [Int] = []
+            for _ in 0..<Stitcher.Counters().checkpointValues.count { values.append(Int(try reader.varint())) }
+            content = .footer(Stitcher.Counters(checkpointValues: values))
             sawFooter = true
         }
         guard reader.isAtEnd else { throw .malformed("checkpoint record has trailing bytes") }
         return CheckpointRecord(content: content)
     }
 
-    private func decodeMerge(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> MergeRecord {
-        let from = try reader.string()
-        let into = try reader.string()
+    static func decodeKey(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> TouchKey {
+        TouchKey(timestamp: try reader.i64(), messageID: try reader.string(), source: try reader.string())
+    }
+
+    static func decodeMerge(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> MergeRecord {
+        let from = ProfileID(value: try reader.u64())
+        let into = ProfileID(value: try reader.u64())
         let at = Timestamp(millisecondsSinceEpoch: try reader.i64())
-        let messageID = try reader.string()
+        let messageID = try reader.optionalString()
         let reason: MergeRecord.Reason
         switch try reader.u8() {
         case 1: reason = .sharedIdentifier
         case 2: reason = .alias
-        case 3: reason = .earlierTouchpoint
         case 4: reason = .limit(IdentifierType(rawValue: try reader.string()))
+        case 5: reason = .keptApart
+        case 6: reason = .superseded
+        case 7:
+            guard let cause = MergeRecord.SplitCause(rawValue: try reader.string()) else { throw .malformed("split cause") }
+            reason = .split(cause)
         case let code: throw .malformed("merge reason \(code)")
         }
         return MergeRecord(from: from, into: into, at: at, messageID: messageID, reason: reason)
@@ -131,19 +172,15 @@ public struct CheckpointRecordDecoder {
 
     private func decodeProfile(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> (ProfileRecord, payloads: [UInt8]) {
         let (sources, channels, eventNames) = (nameCounts[0], nameCounts[1], nameCounts[2])
-        let id = try reader.string()
-        let anchor = TouchKey(timestamp: try reader.i64(), messageID: try reader.string(), source: try reader.string())
-        var identifierIDs: [UInt32] = []
-        var typeCounts = SmallMap<IdentifierType, Int>()
+        var profile = ProfileRecord(id: ProfileID(value: try reader.u64()), lastSeen: 0)
         for _ in 0..<(try reader.count()) {
             let identifier = try checkedIndex(reader.varint(), below: identifierTypes.count)
-            identifierIDs.append(UInt32(identifier))
-            typeCounts[identifierTypes[identifier], default: 0] += 1
+            profile.identifierIDs.append(UInt32(identifier))
+            profile.typeCounts[identifierTypes[identifier], default: 0] += 1
         }
-        var touchpoints: [StoredTouchpoint] = []
         var payloads: [UInt8] = []
         let touchpointCount = try reader.count()
-        touchpoints.reserveCapacity(touchpointCount)
+        profile.touchpoints.reserveCapacity(touchpointCount)
         var links: [UInt32] = []
         for _ in 0..<touchpointCount {
             let timestamp = try reader.i64()
@@ -155,58 +192,63 @@ public struct CheckpointRecordDecoder {
             let name = UInt32(try checkedIndex(reader.varint(), below: eventNames + 1))
             let type = try EventType(binaryCode: reader.u8())
             let phase = try Phase(binaryCode: reader.u8())
+            let alias = try reader.u8() & TouchpointPayload.aliasFlag != 0
             links.removeAll(keepingCapacity: true)
             for _ in 0..<(try reader.count()) {
                 links.append(UInt32(try checkedIndex(reader.varint(), below: identifierTypes.count)))
             }
-            guard links.count <= Int(UInt8.max) else { throw .malformed("\(links.count) links on one touchpoint") }
+            guard links.count <= Int(UInt8.max), !alias || links.count >= 2 else { throw .malformed("\(links.count) links on one touchpoint") }
+            let traits = try reader.lengthPrefixed()
             let properties = try reader.lengthPrefixed()
             let offset = payloads.count
-            let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, properties: properties.count)
+            let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, traits: traits.count, properties: properties.count)
             payloads.append(contentsOf: repeatElement(0, count: size))
             payloads.withUnsafeMutableBytes { out in
                 messageID.withUnsafeBytes { messageID in
-                    properties.withUnsafeBytes { properties in
-                        TouchpointPayload.write(
-                            into: UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + size)]), source: source,
-                            messageID: messageID, links: links, properties: properties)
+                    traits.withUnsafeBytes { traits in
+                        properties.withUnsafeBytes { properties in
+                            TouchpointPayload.write(
+                                into: UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + size)]), source: source,
+                                messageID: messageID, links: links, alias: alias, traits: traits, properties: properties)
+                        }
                     }
                 }
             }
-            touchpoints.append(
+            profile.touchpoints.append(
                 StoredTouchpoint(
                     timestamp: timestamp, receivedAt: receivedAt, payload: PayloadLocation(block: 0, offset: UInt32(offset)),
                     propertiesLength: UInt32(properties.count), sourceIndex: source, channelIndex: channel, nameIndex: name, type: type,
                     phase: phase))
         }
-        let lastSeen = try reader.i64()
-        var channelFirstUse = SmallMap<UInt32, Int64>()
+        profile.lastSeen = try reader.i64()
         for _ in 0..<(try reader.count()) {
             let channel = UInt32(try checkedIndex(reader.varint(), below: channels))
-            channelFirstUse[channel] = try reader.i64()
+            profile.channelFirstUse[channel] = try reader.i64()
         }
-        var phaseFirstReached = SmallMap<Phase, Int64>()
         for _ in 0..<(try reader.count()) {
             guard let phase = try Phase(binaryCode: reader.u8()) else { throw .malformed("phase 0 in a profile") }
-            phaseFirstReached[phase] = try reader.i64()
+            profile.phaseFirstReached[phase] = try reader.i64()
         }
-        var traits: [String: TraitEntry] = [:]
         for _ in 0..<(try reader.count()) {
             let key = try reader.string()
             let json = Array(try reader.lengthPrefixed())
-            traits[key] = TraitEntry(json: json, timestamp: try reader.i64(), messageID: try reader.string(), source: try reader.string())
+            profile.traits[key] = TraitEntry(json: json, setBy: try Self.decodeKey(&reader))
         }
-        var mergedFrom: [String] = []
-        for _ in 0..<(try reader.count()) { mergedFrom.append(try reader.string()) }
-        let dropped = Int(try reader.varint())
-        let profile = ProfileRecord(
-            id: id, anchor: anchor, identifierIDs: identifierIDs, typeCounts: typeCounts, touchpoints: touchpoints, lastSeen: lastSeen,
-            channelFirstUse: channelFirstUse, phaseFirstReached: phaseFirstReached, traits: traits, mergedFrom: mergedFrom,
-            droppedTouchpoints: dropped)
+        for _ in 0..<(try reader.count()) { profile.history.append(try Self.decodeMerge(&reader)) }
+        profile.linksRefused = Int(try reader.varint())
+        if try reader.u8() == 1 {
+            profile.retained = RetainedHistory(anchor: try Self.decodeKey(&reader), count: Int(try reader.varint()))
+        }
+        for _ in 0..<(try reader.count()) { profile.pins.append(UInt32(try reader.varint())) }
+        guard !profile.touchpoints.isEmpty || profile.retained != nil else { throw .malformed("profile \(profile.id) has no touchpoints") }
         return (profile, payloads)
     }
 
     private func checkedIndex(_ value: UInt64, below limit: Int) throws(BinaryDecodingError) -> Int {
+        try Self.checkedIndex(value, below: limit)
+    }
+
+    private static func checkedIndex(_ value: UInt64, below limit: Int) throws(BinaryDecodingError) -> Int {
         guard value < UInt64(limit) else { throw .malformed("index \(value) out of range \(limit)") }
         return Int(value)
     }
@@ -238,11 +280,8 @@ public struct StitcherCheckpointAssembler {
                 }
             }
         case .identifiers(let identifiers):
-            for (identifier, owner) in identifiers {
-                stitcher.identifierIDs[identifier] = UInt32(stitcher.identifierList.count)
-                stitcher.identifierList.append(identifier)
-                stitcher.owner.append(owner)
-                if owner >= 0 { stitcher.ownedIdentifierCount += 1 }
+            for decoded in identifiers {
+                stitcher.restoreIdentifier(decoded)
             }
         case .profile(var profile, let payloads):
             let slot = Int32(stitcher.profiles.count)
@@ -259,16 +298,67 @@ public struct StitcherCheckpointAssembler {
             stitcher.profiles.append(profile)
         case .forwarding(let pairs):
             for (from, to) in pairs { stitcher.forwarding[from] = to }
-        case .merges(let merges):
-            for merge in merges { stitcher.merges.append(merge) }
+        case .superseded(let rows):
+            for row in rows { stitcher.superseded[row.from] = row }
+        case .shared(let shared):
+            stitcher.sharedIdentifiers += shared
+        case .splitRules(let rules):
+            for rule in rules { stitcher.restoreSplitRule(rule) }
+        case .splitLog(let rows):
+            stitcher.splitLog += rows
+        case .suppressed(let digests):
+            stitcher.suppressed.formUnion(digests)
         case .footer(let counters):
             stitcher.counters = counters
             sawFooter = true
         }
     }
 
-    public func finish() throws(BinaryDecodingError) -> Stitcher {
+    public mutating func finish() throws(BinaryDecodingError) -> Stitcher {
         guard sawFooter else { throw .malformed("checkpoint is incomplete (no footer)") }
+        stitcher.rebuildComponents()
         return stitcher
+    }
+}
+
+extension Stitcher {
+    mutating func restoreIdentifier(_ decoded: CheckpointRecord.DecodedIdentifier) {
+        let id = UInt32(identifierList.count)
+        let flags = IdentifierFlags(rawValue: decoded.flags)
+        if !flags.contains(.erased) { identifierIDs[decoded.identifier] = id }
+        identifierList.append(decoded.identifier)
+        owner.append(decoded.owner)
+        identifierFlags.append(flags)
+        clusters.append(id)
+        sharedEvidence.append()
+        sharedEvidence.restore(id, users: decoded.users)
+        if decoded.owner >= 0 { ownedIdentifierCount += 1 }
+    }
+
+    mutating func restoreSplitRule(_ rule: SplitRules.Rule) {
+        splitRules.add(first: rule.first, at: location(of: rule.first), second: rule.second, at: location(of: rule.second))
+    }
+
+    /// Where the stored touchpoint with this key is, if it is stored.
+    func location(of key: TouchKey) -> PayloadLocation? {
+        guard let source = sources.index(of: key.source) else { return nil }
+        return withUTF8Bytes(of: key.messageID) { storedLocation(source: source, messageID: $0) }
+    }
+
+    /// Rebuilds the components (`IdentifierClusters`) from the profiles and their edges after a
+    /// checkpoint load: a profile's identifiers are one component with it; its touchpoints add
+    /// the edges to identifiers other profiles own or none does.
+    mutating func rebuildComponents() {
+        for slot in 0..<profiles.count {
+            guard let record = profiles[slot] else { continue }
+            guard var root = record.identifierIDs.first else { continue }
+            for id in record.identifierIDs.dropFirst() { root = joinComponents(root, id) }
+            for touchpoint in record.touchpoints {
+                for link in componentLinks(of: touchpoint) where owner[Int(link)] != Int32(slot) {
+                    root = joinComponents(root, link)
+                }
+            }
+            if let last = record.touchpoints.last { noteLatest(last.reference, inComponentOf: root) }
+        }
     }
 }

@@ -39,16 +39,16 @@ struct MessageIndex {
         Int(truncatingIfNeeded: fingerprint >> UInt64(64 - shardBits))
     }
 
-    /// Whether an entry with this fingerprint whose payload `matches` is stored.
-    func contains(_ fingerprint: UInt64, where matches: (PayloadLocation) -> Bool) -> Bool {
+    /// The location of the entry with this fingerprint whose payload `matches`, if one is stored.
+    func first(_ fingerprint: UInt64, where matches: (PayloadLocation) -> Bool) -> PayloadLocation? {
         let shard = shards[Self.shard(of: fingerprint)]
-        guard !shard.entries.isEmpty else { return false }
+        guard !shard.entries.isEmpty else { return nil }
         var slot = Int(truncatingIfNeeded: fingerprint) & shard.mask
         while shard.entries[slot].fingerprint != 0 {
-            if shard.entries[slot].fingerprint == fingerprint && matches(shard.entries[slot].location) { return true }
+            if shard.entries[slot].fingerprint == fingerprint && matches(shard.entries[slot].location) { return shard.entries[slot].location }
             slot = (slot + 1) & shard.mask
         }
-        return false
+        return nil
     }
 
     /// Adds an entry; the caller has checked that the pair is not stored yet.

@@ -1,5 +1,5 @@
 /// Where one touchpoint's payload starts in a `PayloadArena`.
-struct PayloadLocation: Equatable {
+struct PayloadLocation: Hashable {
     var block: UInt32
     var offset: UInt32
 }
@@ -36,6 +36,15 @@ struct PayloadArena {
         }
         byteCount += count
         return PayloadLocation(block: UInt32(index), offset: UInt32(offset))
+    }
+
+    /// Overwrites `count` bytes from `location` with zeros (an erased touchpoint's payload). The
+    /// space is not reused.
+    mutating func overwrite(at location: PayloadLocation, count: Int) {
+        let start = Int(location.offset)
+        blocks[Int(location.block)].withUnsafeMutableBytes { block in
+            UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
     }
 
     /// The bytes from `location` to the end of its block, for a reader that knows the length.

@@ -11,22 +11,33 @@ struct StoredTouchpoint {
     var nameIndex: UInt32
     var type: EventType
     var phase: Phase?
+
+    /// Where the touchpoint stands in the canonical order.
+    var reference: EventReference { EventReference(timestamp: timestamp, payload: payload) }
 }
 
-/// A touchpoint's payload as laid out in the arena: source index (4 bytes), message id length (2),
-/// link count (1), the message id's UTF-8 bytes, the interned identifiers the event carried (4
-/// bytes each; the edges it contributed to the identity graph), then the properties JSON. The
-/// source index and message id are there so the dedup index can check a fingerprint match.
+/// A touchpoint's payload as laid out in the arena: a 12-byte header — source index (u32),
+/// message id length (u16), link count (u8), flags (u8), traits length (u32) — then the message
+/// id's UTF-8 bytes, the interned identifiers the event carried (u32 each, in priority order; the
+/// edges it contributes to the identity graph), the traits it set (`EncodedTraits`), and the
+/// properties JSON. The source and message id let the dedup index confirm a fingerprint match;
+/// links and traits let a component be re-resolved from its events.
+///
+/// With the `alias` flag, the last two links are the two readings of the alias's `previousId`
+/// (its `user_id` and its `anonymous_id`); which one links is decided when the event is placed.
 ///
 /// A view into arena bytes: valid only inside the closure that handed it out.
 struct TouchpointPayload {
-    static let headerSize = 7
+    static let headerSize = 12
+    static let aliasFlag: UInt8 = 1
 
     let bytes: UnsafeRawBufferPointer
 
     var sourceIndex: UInt32 { bytes.loadUnaligned(as: UInt32.self) }
     private var messageIDLength: Int { Int(bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) }
     var linkCount: Int { Int(bytes[6]) }
+    var isAlias: Bool { bytes[7] & Self.aliasFlag != 0 }
+    private var traitsLength: Int { Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
 
     var messageID: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[Self.headerSize..<(Self.headerSize + messageIDLength)])
@@ -37,50 +48,100 @@ struct TouchpointPayload {
         bytes.loadUnaligned(fromByteOffset: Self.headerSize + messageIDLength + 4 * index, as: UInt32.self)
     }
 
-    func properties(length: UInt32) -> UnsafeRawBufferPointer {
+    var links: [UInt32] { (0..<linkCount).map(link) }
+
+    var traits: EncodedTraits {
         let start = Self.headerSize + messageIDLength + 4 * linkCount
+        return EncodedTraits(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + traitsLength)]))
+    }
+
+    func properties(length: UInt32) -> UnsafeRawBufferPointer {
+        let start = Self.headerSize + messageIDLength + 4 * linkCount + traitsLength
         return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(length))])
     }
 
     /// The whole payload's size, given its properties' length (kept in the touchpoint).
     func size(propertiesLength: UInt32) -> Int {
-        Self.headerSize + messageIDLength + 4 * linkCount + Int(propertiesLength)
+        Self.headerSize + messageIDLength + 4 * linkCount + traitsLength + Int(propertiesLength)
     }
 
-    static func size(messageID: Int, links: Int, properties: Int) -> Int {
-        headerSize + messageID + 4 * links + properties
+    static func size(messageID: Int, links: Int, traits: Int, properties: Int) -> Int {
+        headerSize + messageID + 4 * links + traits + properties
     }
 
-    /// Lays a payload out in `out`, which has exactly `size(messageID:links:properties:)` bytes.
+    /// Lays a payload out in `out`, which has exactly `size(messageID:links:traits:properties:)` bytes.
     static func write(
         into out: UnsafeMutableRawBufferPointer, source: UInt32, messageID: UnsafeRawBufferPointer, links: some Collection<UInt32>,
-        properties: UnsafeRawBufferPointer
+        alias: Bool, traits: UnsafeRawBufferPointer, properties: UnsafeRawBufferPointer
     ) {
         out.storeBytes(of: source, as: UInt32.self)
         out.storeBytes(of: UInt16(messageID.count), toByteOffset: 4, as: UInt16.self)
         out[6] = UInt8(links.count)
+        out[7] = alias ? aliasFlag : 0
+        out.storeBytes(of: UInt32(traits.count), toByteOffset: 8, as: UInt32.self)
         var position = headerSize
-        out.baseAddress!.advanced(by: position).copyMemory(from: messageID.baseAddress!, byteCount: messageID.count)
-        position += messageID.count
+        copy(messageID, to: out, at: &position)
         for link in links {
             out.storeBytes(of: link, toByteOffset: position, as: UInt32.self)
             position += 4
         }
-        if !properties.isEmpty {
-            out.baseAddress!.advanced(by: position).copyMemory(from: properties.baseAddress!, byteCount: properties.count)
+        copy(traits, to: out, at: &position)
+        copy(properties, to: out, at: &position)
+    }
+
+    private static func copy(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableRawBufferPointer, at position: inout Int) {
+        guard !bytes.isEmpty else { return }
+        out.baseAddress!.advanced(by: position).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        position += bytes.count
+    }
+}
+
+/// The traits an event set, as stored in its payload: for each, the key's length (u16) and UTF-8
+/// bytes, then the value's length (u32) and raw JSON. A view into arena bytes.
+struct EncodedTraits {
+    let bytes: UnsafeRawBufferPointer
+
+    static func encode(_ traits: [TraitValue]) -> [UInt8] {
+        var out: [UInt8] = []
+        for trait in traits {
+            let key = Array(trait.key.utf8.prefix(Int(UInt16.max)))
+            withUnsafeBytes(of: UInt16(key.count)) { out.append(contentsOf: $0) }
+            out.append(contentsOf: key)
+            withUnsafeBytes(of: UInt32(trait.json.count)) { out.append(contentsOf: $0) }
+            out.append(contentsOf: trait.json)
         }
+        return out
+    }
+
+    func decoded() -> [TraitValue] {
+        var result: [TraitValue] = []
+        var position = 0
+        while position < bytes.count {
+            let keyLength = Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))
+            position += 2
+            let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + keyLength)]), as: UTF8.self)
+            position += keyLength
+            let jsonLength = Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
+            position += 4
+            result.append(TraitValue(key: key, json: Array(bytes[position..<(position + jsonLength)])))
+            position += jsonLength
+        }
+        return result
     }
 }
 
 extension PayloadArena {
     /// Stores a touchpoint's payload (see `TouchpointPayload`). Links beyond 255 are not kept.
     mutating func appendTouchpoint(
-        source: UInt32, messageID: UnsafeRawBufferPointer, links: [UInt32], properties: UnsafeRawBufferPointer
+        source: UInt32, messageID: UnsafeRawBufferPointer, links: [UInt32], alias: Bool, traits: [UInt8], properties: UnsafeRawBufferPointer
     ) -> PayloadLocation {
         let links = links.prefix(Int(UInt8.max))
-        let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, properties: properties.count)
-        return append(count: size) { out in
-            TouchpointPayload.write(into: out, source: source, messageID: messageID, links: links, properties: properties)
+        return traits.withUnsafeBytes { traits in
+            let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, traits: traits.count, properties: properties.count)
+            return append(count: size) { out in
+                TouchpointPayload.write(
+                    into: out, source: source, messageID: messageID, links: links, alias: alias, traits: traits, properties: properties)
+            }
         }
     }
 
@@ -113,8 +174,9 @@ func utf8Precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) 
     return lhs.count < rhs.count
 }
 
-/// The canonical order of touchpoints: corrected time, then message id (UTF-8 bytes), then
-/// source name. Here for a profile's anchor, which outlives its touchpoint.
+/// A touchpoint's place in the canonical order, held as values: corrected time, then message id
+/// (UTF-8 bytes), then source name. For what outlives its touchpoint: the anchor of a profile
+/// whose first touchpoints were dropped over the cap, and the event that set a trait.
 struct TouchKey: Comparable {
     var timestamp: Int64
     var messageID: String
@@ -126,12 +188,6 @@ struct TouchKey: Comparable {
         return lhs.source < rhs.source
     }
 
-    /// The deterministic profile id of a profile whose earliest touchpoint this is.
-    var profileID: String {
-        var hash = StableHash()
-        hash.combine(source.utf8)
-        hash.combineSeparator()
-        hash.combine(messageID.utf8)
-        return "p_" + hash.hex
-    }
+    /// The id of a profile whose earliest touchpoint this is.
+    var profileID: ProfileID { ProfileID(source: source.utf8, messageID: messageID.utf8) }
 }

@@ -3,6 +3,13 @@
 struct StableHash {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
+    init() {}
+
+    /// A hash already computed (to print it with `hex`).
+    init(value: UInt64) {
+        self.value = value
+    }
+
     mutating func combine(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3

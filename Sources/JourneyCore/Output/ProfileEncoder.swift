@@ -15,7 +15,7 @@ public struct ProfileEncoder {
     /// The profile as one JSON object, or nil if no live profile has this id.
     /// With `journey`, adds its touchpoints with `seq` greater than `after`, at most `limit` of
     /// them, and `next_after` (the value of `after` for the next page, or null at the end).
-    public func profileJSON(id: String, journey page: (after: Int, limit: Int)? = nil) -> [UInt8]? {
+    public func profileJSON(id: ProfileID, journey page: (after: Int, limit: Int)? = nil) -> [UInt8]? {
         guard let record = stitcher.record(for: id) else { return nil }
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
@@ -47,7 +47,7 @@ public struct ProfileEncoder {
 
     func writeSummary(_ record: ProfileRecord, into writer: inout JSONWriter) {
         writer.key("profile_id")
-        writer.string(record.id)
+        writer.profileID(record.id)
         writer.key("identifiers")
         writer.beginArray()
         for identifier in sortedIdentifiers(record) {
@@ -78,6 +78,8 @@ public struct ProfileEncoder {
             .sorted { $0.first != $1.first ? $0.first < $1.first : $0.name < $1.name }
         for channel in channels { writer.string(channel.name) }
         writer.endArray()
+        writer.key("channel_count")
+        writer.int(channels.count)
         writer.key("phases")
         writer.beginObject()
         for phase in Phase.allCases {
@@ -90,16 +92,22 @@ public struct ProfileEncoder {
         if let stage = record.stage { writer.string(stage.rawValue) } else { writer.null() }
         writer.key("converted")
         writer.bool(record.converted)
+        writer.key("time_to_first_purchase_s")
+        if let purchase = record.phaseFirstReached[.buy] {
+            writer.double(Double(purchase - record.firstSeen) / 1000)
+        } else {
+            writer.null()
+        }
         writer.key("merged_from")
         writer.beginArray()
-        for id in record.mergedFrom.sorted() { writer.string(id) }
+        for id in record.mergedFrom.sorted() { writer.profileID(id) }
         writer.endArray()
     }
 
-    func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: String, into writer: inout JSONWriter) {
+    func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: ProfileID, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("profile_id")
-        writer.string(profileID)
+        writer.profileID(profileID)
         writer.key("seq")
         writer.int(seq)
         writer.key("ts")
@@ -126,5 +134,12 @@ public struct ProfileEncoder {
             stitcher.payloads.payload(of: touchpoint) { writer.raw($0.properties(length: touchpoint.propertiesLength)) }
         }
         writer.endObject()
+    }
+}
+
+extension JSONWriter {
+    /// Writes a profile id as its JSON string (`"p_…"`), without building a `String`.
+    mutating func profileID(_ id: ProfileID) {
+        id.withQuotedUTF8 { raw($0) }
     }
 }

@@ -13,36 +13,11 @@ public struct SnapshotRows: Sendable {
         self.order = Self.profileOrder(stitcher)
     }
 
-    /// Profile slots by profile id. Ids are `p_` + 16 lowercase hex digits, whose text order is
-    /// their numeric order, so they are sorted as integers (several times faster than comparing a
-    /// million strings); any other id falls back to sorting the text.
+    /// Profile slots in profile-id order (ids sort like the integers they are).
     private static func profileOrder(_ stitcher: Stitcher) -> [Int32] {
-        var keyed: [(key: UInt64, slot: Int32)] = []
-        keyed.reserveCapacity(stitcher.slotByProfileID.count)
-        for (id, slot) in stitcher.slotByProfileID.entries {
-            guard let key = hexKey(id) else {
-                return stitcher.slotByProfileID.entries.sorted { $0.key < $1.key }.map(\.value)
-            }
-            keyed.append((key, slot))
-        }
+        var keyed = Array(stitcher.slotByProfileID.entries)
         keyed.sort { $0.key < $1.key }
-        return keyed.map(\.slot)
-    }
-
-    private static func hexKey(_ id: String) -> UInt64? {
-        var id = id
-        return id.withUTF8 { bytes -> UInt64? in
-            guard bytes.count == 18, bytes[0] == UInt8(ascii: "p"), bytes[1] == UInt8(ascii: "_") else { return nil }
-            var key: UInt64 = 0
-            for byte in bytes[2...] {
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): key = key << 4 | UInt64(byte - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): key = key << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
-                default: return nil
-                }
-            }
-            return key
-        }
+        return keyed.map(\.value)
     }
 
     public var profileCount: Int { order.count }
@@ -121,26 +96,28 @@ public struct SnapshotRows: Sendable {
                 writer.key("value")
                 writer.string(identifier.value)
                 writer.key("profile_id")
-                writer.string(record.id)
+                writer.profileID(record.id)
                 writer.endObject()
                 try body(writer.bytes)
             }
         }
     }
 
+    /// Every profile's merge history (profile-id order, then canonical order), then the ids
+    /// superseded by re-resolution (by id), then the splits operators made (in order).
     public func forEachMerge(_ body: ([UInt8]) throws -> Void) rethrows {
         var writer = JSONWriter(capacity: 256)
-        for merge in stitcher.merges {
+        func emit(_ merge: MergeRecord) throws {
             writer.reset()
             writer.beginObject()
             writer.key("from")
-            writer.string(merge.from)
+            writer.profileID(merge.from)
             writer.key("into")
-            writer.string(merge.into)
+            writer.profileID(merge.into)
             writer.key("at")
             writer.timestamp(merge.at)
             writer.key("message_id")
-            writer.string(merge.messageID)
+            if let messageID = merge.messageID { writer.string(messageID) } else { writer.null() }
             writer.key("blocked")
             writer.bool(merge.blocked)
             writer.key("reason")
@@ -148,5 +125,53 @@ public struct SnapshotRows: Sendable {
             writer.endObject()
             try body(writer.bytes)
         }
+        try stitcher.forEachMergeRow(profileOrder: order, emit)
+    }
+
+    /// The identifiers flagged as shared (they no longer link profiles), in the order flagged.
+    public func forEachSharedIdentifier(_ body: ([UInt8]) throws -> Void) rethrows {
+        var writer = JSONWriter(capacity: 256)
+        for shared in stitcher.sharedIdentifierList {
+            writer.reset()
+            shared.write(into: &writer)
+            try body(writer.bytes)
+        }
+    }
+}
+
+extension Stitcher {
+    /// The rows of `merges.jsonl.gz`: each profile's history (profiles in `profileOrder`, each in
+    /// canonical order), then the ids superseded by re-resolution (by id, each pointing at the
+    /// profile that holds its touchpoints now), then the splits operators made (in order).
+    func forEachMergeRow(profileOrder: [Int32], _ body: (MergeRecord) throws -> Void) rethrows {
+        for slot in profileOrder {
+            for merge in profiles[Int(slot)]!.history { try body(merge) }
+        }
+        for (_, merge) in superseded.entries.sorted(by: { $0.key < $1.key }) {
+            guard let current = resolve(profileID: merge.into) else { continue }
+            var row = merge
+            row.into = current
+            try body(row)
+        }
+        for merge in splitLog { try body(merge) }
+    }
+}
+
+extension Stitcher.SharedIdentifierEntry {
+    /// The entry as a row of `shared_identifiers.jsonl.gz` (and of `/v1/stats`): type, value,
+    /// reason (`automatic` or `declared`), user_ids, at.
+    public func write(into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("type")
+        writer.string(identifier.type.rawValue)
+        writer.key("value")
+        writer.string(identifier.value)
+        writer.key("reason")
+        writer.string(declared ? "declared" : "automatic")
+        writer.key("user_ids")
+        writer.int(userIDs)
+        writer.key("at")
+        writer.timestamp(at)
+        writer.endObject()
     }
 }

@@ -41,7 +41,8 @@ public struct JourneydApplication: Sendable {
         let serverTLS = try TLSMaterial.serverConfiguration(configuration.tls)
         let serverCertificate = ReloadableServerCertificate(serverTLS)
         let tls = serverCertificate.installed(in: serverTLS)
-        let engine = IngestEngine(policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+        let engine = IngestEngine(
+            policy: configuration.identity, maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile, logger: Logger(label: "stitcher"))
         let snapshotter = Snapshotter(
             engine: engine, stateDirectory: configuration.stateDirectory, keep: configuration.snapshots.keep, logger: Logger(label: "snapshot"))
         let deadLetters = DeadLetterLog(stateDirectory: configuration.stateDirectory)

@@ -14,6 +14,9 @@ public actor IngestEngine {
     public struct Receipt: Sendable {
         /// How many of the batch's events were already stored (accepted again, stored once).
         public var duplicates: Int
+        /// Indexes (into the batch) of events refused because they carry an identifier an erasure
+        /// suppressed; they were neither logged nor stored.
+        public var suppressed: [Int] = []
         /// The WAL position after this batch (for an all-duplicate batch: after everything logged
         /// so far, so a duplicate of a not-yet-durable event is not acknowledged early).
         public var position: UInt64
@@ -43,6 +46,8 @@ public actor IngestEngine {
         public var identifiers: Int
         public var touchpoints: Int
         public var rejected: Int
+        public var sharedIdentifiers: Int
+        public var suppressedIdentifiers: Int
         public var wal: WriteAheadLog.Metrics?
     }
 
@@ -50,9 +55,11 @@ public actor IngestEngine {
     private var wal: WriteAheadLog?
     private var rejected = 0
     private var encoder = BinaryWriter(capacity: 64 * 1024)
+    private let logger: Logger
 
-    public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int) {
+    public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int, logger: Logger) {
         self.stitcher = Stitcher(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
+        self.logger = logger
     }
 
     /// Loads the newest valid snapshot and replays the WAL; ingest is refused until this returns.
@@ -66,11 +73,20 @@ public actor IngestEngine {
 
     public var isRecovered: Bool { wal != nil }
 
-    /// Logs the batch's new events to the WAL and stitches them, in order.
+    /// Logs the batch's new events to the WAL and stitches them, in order. Events carrying an
+    /// identifier suppressed by an erasure are refused (`Receipt.suppressed`).
     public func ingest(_ events: [NormalisedEvent]) throws(Unavailable) -> Receipt {
         guard let wal else { throw .starting }
+        var suppressed: [Int] = []
+        var kept = events
+        if stitcher.suppressedCount > 0 {
+            suppressed = events.indices.filter { stitcher.isSuppressed(events[$0]) }
+            if !suppressed.isEmpty {
+                kept = events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
+            }
+        }
         var batch = WALBatch()
-        for event in events where !stitcher.isStored(event) {
+        for event in kept where !stitcher.isStored(event) {
             encoder.removeAll()
             event.encode(into: &encoder)
             batch.add(.event, payload: encoder.bytes)
@@ -81,11 +97,67 @@ public actor IngestEngine {
         } catch {
             throw .wal(error)
         }
-        var duplicates = 0
-        for event in events where stitcher.apply(event) == .duplicate {
-            duplicates += 1
+        let duplicates = stitcher.apply(kept)
+        logNotices()
+        return Receipt(duplicates: duplicates, suppressed: suppressed, position: position, wal: wal)
+    }
+
+    /// Checks an operator's erasure or split, logs it to the WAL, performs it, and answers with
+    /// what it did and how to wait until it is durable.
+    public func perform(_ operation: StitcherOperation) throws(OperationRefusal) -> (StitcherOperationResult, Receipt) {
+        guard let wal else { throw .unavailable(.starting) }
+        do {
+            try stitcher.check(operation)
+        } catch {
+            throw .refused(error)
         }
-        return Receipt(duplicates: duplicates, position: position, wal: wal)
+        let recorded = RecordedOperation(operation, at: .now)
+        encoder.removeAll()
+        recorded.encode(into: &encoder)
+        var batch = WALBatch()
+        batch.add(.operation, payload: encoder.bytes)
+        let position: UInt64
+        do {
+            position = try wal.append(batch)
+        } catch {
+            throw .unavailable(.wal(error))
+        }
+        let result: StitcherOperationResult
+        do {
+            result = try stitcher.perform(operation, at: recorded.at)
+        } catch {
+            // Checked just above on the same state, so this cannot happen; answer it all the same.
+            throw .refused(error)
+        }
+        logger.info("profile operation", metadata: ["operation": "\(operation.summary)"])
+        logNotices()
+        return (result, Receipt(duplicates: 0, position: position, wal: wal))
+    }
+
+    /// Why an operation was not performed.
+    public enum OperationRefusal: Error, CustomStringConvertible {
+        case refused(StitcherOperationError)
+        case unavailable(Unavailable)
+
+        public var description: String {
+            switch self {
+            case .refused(let error): return error.description
+            case .unavailable(let reason): return reason.description
+            }
+        }
+    }
+
+    /// Writes the stitcher's notices to the log: warnings that name identifier types and hashes,
+    /// never values.
+    private func logNotices() {
+        for notice in stitcher.takeNotices() {
+            switch notice {
+            case .identifierFlaggedShared(let type, let hash, let users):
+                logger.warning(
+                    "identifier flagged as shared; it no longer links profiles",
+                    metadata: ["identifier_type": "\(type.rawValue)", "value_hash": "\(hash)", "user_ids": "\(users)"])
+            }
+        }
     }
 
     public func countRejected(_ count: Int) {
@@ -124,6 +196,13 @@ public actor IngestEngine {
     public func stats() -> Stats {
         Stats(
             stitcher: stitcher.counters, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
-            touchpoints: stitcher.touchpointCount, rejected: rejected, wal: wal?.metrics)
+            touchpoints: stitcher.touchpointCount, rejected: rejected, sharedIdentifiers: stitcher.sharedIdentifierCount,
+            suppressedIdentifiers: stitcher.suppressedCount, wal: wal?.metrics)
+    }
+
+    /// The identifiers flagged as shared, at most `limit` of them (most recent first), and how many there are.
+    public func sharedIdentifiers(limit: Int) -> (list: [Stitcher.SharedIdentifierEntry], total: Int) {
+        let all = stitcher.sharedIdentifierList
+        return (Array(all.suffix(limit).reversed()), all.count)
     }
 }

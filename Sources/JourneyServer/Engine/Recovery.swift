@@ -50,6 +50,12 @@ enum Recovery {
                 let event = try NormalisedEvent(decoding: &reader)
                 _ = stitcher.apply(event)
                 replayed += 1
+            case .operation:
+                var reader = BinaryReader(record.payload)
+                let recorded = try RecordedOperation(decoding: &reader)
+                // It was checked before it was logged, so it applies again at the same point.
+                _ = try? stitcher.perform(recorded.operation, at: recorded.at)
+                replayed += 1
             }
         }
         let durability: WriteAheadLog.Durability = switch configuration.durability {

@@ -158,11 +158,14 @@ struct TrackingAPIController: Sendable {
     ) async -> Response {
         var events: [NormalisedEvent] = []
         events.reserveCapacity(items.count)
+        var itemIndexes: [Int] = []
+        itemIndexes.reserveCapacity(items.count)
         var rejected: [IngestResponse.Rejection] = []
         var letters: [DeadLetter] = []
         for (index, item) in items.enumerated() {
             do {
                 events.append(try normaliser.normalise(item, envelope: envelope))
+                itemIndexes.append(index)
             } catch {
                 rejected.append(.init(index: index, error: error.message))
                 letters.append(
@@ -170,12 +173,19 @@ struct TrackingAPIController: Sendable {
             }
         }
         var duplicates = 0
+        var accepted = events.count
         if !events.isEmpty {
             do {
                 let receipt = try await engine.ingest(events)
+                for index in receipt.suppressed {
+                    rejected.append(.init(index: itemIndexes[index], error: DeadLetter.suppressedReason))
+                    letters.append(.suppressed(receivedAt: envelope.receivedAt, source: envelope.source.name))
+                }
+                rejected.sort { $0.index < $1.index }
+                accepted -= receipt.suppressed.count
                 try await receipt.waitDurable()
                 duplicates = receipt.duplicates
-                metrics.eventsReceived(events.count, source: envelope.source.name, listener: .http)
+                metrics.eventsReceived(accepted, source: envelope.source.name, listener: .http)
                 metrics.duplicates(duplicates, source: envelope.source.name, listener: .http)
                 metrics.acknowledged(after: ContinuousClock.now - started, listener: .http)
             } catch {
@@ -197,6 +207,6 @@ struct TrackingAPIController: Sendable {
         if single, let rejection = rejected.first {
             return IngestResponse.refused(.badRequest, rejection.error)
         }
-        return IngestResponse.accepted(accepted: events.count, duplicates: duplicates, rejected: rejected)
+        return IngestResponse.accepted(accepted: accepted, duplicates: duplicates, rejected: rejected)
     }
 }

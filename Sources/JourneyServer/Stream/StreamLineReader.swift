@@ -30,6 +30,8 @@ struct StreamLineReader: Sendable {
     /// What one chunk read from the socket turned into.
     private struct Chunk {
         var events: [NormalisedEvent] = []
+        /// The line number of each event.
+        var eventLines: [Int] = []
         var errorLines = ByteBuffer()
         var deadLetters: [DeadLetter] = []
         var fatal: String?
@@ -61,6 +63,9 @@ struct StreamLineReader: Sendable {
                 if !chunk.events.isEmpty {
                     do {
                         receipt = try await ingest.engine.ingest(chunk.events)
+                        if let suppressed = receipt?.suppressed, !suppressed.isEmpty {
+                            await refuseSuppressed(suppressed, in: &chunk)
+                        }
                     } catch {
                         summary.end = "events not stored"
                         settlements.yield(
@@ -71,7 +76,7 @@ struct StreamLineReader: Sendable {
                     }
                 }
                 if let receipt, let source {
-                    ingest.metrics.eventsReceived(chunk.events.count, source: source.name, listener: .stream)
+                    ingest.metrics.eventsReceived(chunk.events.count - receipt.suppressed.count, source: source.name, listener: .stream)
                     ingest.metrics.duplicates(receipt.duplicates, source: source.name, listener: .stream)
                 }
                 settlements.yield(
@@ -140,6 +145,7 @@ struct StreamLineReader: Sendable {
         let envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
         do {
             chunk.events.append(try settings.normaliser.normalise(document.root, envelope: envelope))
+            chunk.eventLines.append(summary.lines)
         } catch {
             reject(error.message, raw: bytes, into: &chunk, receivedAt: receivedAt)
         }
@@ -150,6 +156,24 @@ struct StreamLineReader: Sendable {
         StreamReply.rejected(line: summary.lines, error: message, into: &chunk.errorLines)
         if let raw {
             chunk.deadLetters.append(DeadLetter(receivedAt: receivedAt, source: source?.name ?? "-", reason: message, event: raw))
+        }
+    }
+
+    /// Error lines and dead letters (without the event) for events the engine refused because an
+    /// erasure suppressed an identifier they carry.
+    private mutating func refuseSuppressed(_ indexes: [Int], in chunk: inout Chunk) async {
+        let receivedAt = Timestamp.now
+        for index in indexes {
+            StreamReply.rejected(line: chunk.eventLines[index], error: DeadLetter.suppressedReason, into: &chunk.errorLines)
+        }
+        summary.rejected += indexes.count
+        ingest.metrics.eventsRejected(indexes.count, source: source?.name ?? "-", listener: .stream)
+        await ingest.engine.countRejected(indexes.count)
+        let letters = indexes.map { _ in DeadLetter.suppressed(receivedAt: receivedAt, source: source?.name ?? "-") }
+        do {
+            try await ingest.deadLetters.append(letters)
+        } catch {
+            ingest.repeats.log(ingest.logger, .error, "dead-letter write failed", metadata: ["error": "\(error)", "items": "\(letters.count)"])
         }
     }
 

@@ -18,6 +18,7 @@ public struct SnapshotSummary: Sendable {
     public var identities = 0
     public var merges = 0
     public var blockedMerges = 0
+    public var sharedIdentifiers = 0
     /// Earliest and latest touchpoint `ts` (RFC 3339 text), nil without touchpoints.
     public var firstTouchpoint: String?
     public var lastTouchpoint: String?
@@ -116,6 +117,10 @@ public enum SnapshotInspector {
                 if row["blocked"]?.bool == true { summary.blockedMerges += 1 }
                 reasons[row["reason"]?.string ?? "?", default: 0] += 1
             }
+        }
+
+        for file in files(.sharedIdentifiers) {
+            try SnapshotTableReader.forEachRow(path: directory + "/" + file) { _, _ in summary.sharedIdentifiers += 1 }
         }
 
         summary.funnel = Phase.allCases.map { SnapshotSummary.Count(name: $0.rawValue, count: funnel[$0] ?? 0) }

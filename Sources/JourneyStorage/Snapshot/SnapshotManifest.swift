@@ -17,6 +17,24 @@ public struct SnapshotManifest: Sendable, Equatable {
         public var touchpoints: Int
         public var identities: Int
         public var merges: Int
+        /// Nil in snapshots written before the `shared_identifiers` table existed.
+        public var sharedIdentifiers: Int?
+
+        public init(profiles: Int, touchpoints: Int, identities: Int, merges: Int, sharedIdentifiers: Int?) {
+            (self.profiles, self.touchpoints, self.identities, self.merges) = (profiles, touchpoints, identities, merges)
+            self.sharedIdentifiers = sharedIdentifiers
+        }
+
+        /// The count for a table; nil for a table this snapshot does not have.
+        public func rows(of table: SnapshotTable) -> Int? {
+            switch table {
+            case .profiles: return profiles
+            case .touchpoints: return touchpoints
+            case .identities: return identities
+            case .merges: return merges
+            case .sharedIdentifiers: return sharedIdentifiers
+            }
+        }
     }
 
     public var createdAt: Timestamp
@@ -41,8 +59,9 @@ public struct SnapshotManifest: Sendable, Equatable {
         writer.int(Int(walPosition))
         writer.key("counts")
         writer.beginObject()
-        for (key, value) in [("profiles", counts.profiles), ("touchpoints", counts.touchpoints), ("identities", counts.identities), ("merges", counts.merges)] {
-            writer.key(key)
+        for table in SnapshotTable.allCases {
+            guard let value = counts.rows(of: table) else { continue }
+            writer.key(table.rawValue)
             writer.int(value)
         }
         writer.endObject()
@@ -88,6 +107,8 @@ public struct SnapshotManifest: Sendable, Equatable {
         guard let counts = root["counts"], let profiles = counts["profiles"]?.int, let touchpoints = counts["touchpoints"]?.int,
             let identities = counts["identities"]?.int, let merges = counts["merges"]?.int
         else { throw .invalidManifest("counts") }
+        let shared = counts[SnapshotTable.sharedIdentifiers.rawValue]
+        guard shared == nil || shared?.int != nil else { throw .invalidManifest("counts.shared_identifiers") }
         guard let files = root["files"], files.kind == .array else { throw .invalidManifest("files") }
         var parsed: [File] = []
         for file in files.elements {
@@ -98,7 +119,8 @@ public struct SnapshotManifest: Sendable, Equatable {
         }
         self.init(
             createdAt: created, walPosition: UInt64(position),
-            counts: Counts(profiles: profiles, touchpoints: touchpoints, identities: identities, merges: merges), files: parsed)
+            counts: Counts(profiles: profiles, touchpoints: touchpoints, identities: identities, merges: merges, sharedIdentifiers: shared?.int),
+            files: parsed)
     }
 }
 

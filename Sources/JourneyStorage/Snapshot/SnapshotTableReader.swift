@@ -1,21 +1,28 @@
 import Foundation
 import JourneyCore
 
-/// The four analyst tables of a snapshot (DESIGN.md, Snapshots) and the exact fields of their rows.
+/// The analyst tables of a snapshot (DESIGN.md, Snapshots, plus `shared_identifiers`) and the
+/// exact fields of their rows.
 public enum SnapshotTable: String, CaseIterable, Sendable {
     case profiles, touchpoints, identities, merges
+    case sharedIdentifiers = "shared_identifiers"
 
     /// The keys every row of this table has, in the order the writer emits them.
     public var fields: [String] {
         switch self {
         case .profiles:
-            return ["profile_id", "identifiers", "traits", "first_seen", "last_seen", "touchpoints", "channels", "phases", "stage", "converted", "merged_from"]
+            return [
+                "profile_id", "identifiers", "traits", "first_seen", "last_seen", "touchpoints", "channels", "channel_count", "phases", "stage",
+                "converted", "time_to_first_purchase_s", "merged_from",
+            ]
         case .touchpoints:
             return ["profile_id", "seq", "ts", "received_at", "message_id", "source", "channel", "type", "event", "phase", "properties"]
         case .identities:
             return ["type", "value", "profile_id"]
         case .merges:
             return ["from", "into", "at", "message_id", "blocked", "reason"]
+        case .sharedIdentifiers:
+            return ["type", "value", "reason", "user_ids", "at"]
         }
     }
 

@@ -217,6 +217,12 @@ public enum SnapshotVerifier {
                 if !single.isEmpty && !parts.isEmpty {
                     throw SnapshotProblem(file: file, "lists both \(table.fileName) and numbered parts of \(table.rawValue)")
                 }
+                guard let count = manifest.counts.rows(of: table) else {
+                    guard single.isEmpty && parts.isEmpty else {
+                        throw SnapshotProblem(file: file, "lists \(table.fileName) but counts has no \(table.rawValue)")
+                    }
+                    continue
+                }
                 if single.isEmpty && parts.isEmpty {
                     throw SnapshotProblem(file: file, "does not list \(table.fileName)")
                 }
@@ -225,13 +231,6 @@ public enum SnapshotVerifier {
                 }
                 let files = single + parts.map(\.1)
                 let rows = files.reduce(0) { $0 + $1.rows }
-                let count: Int
-                switch table {
-                case .profiles: count = manifest.counts.profiles
-                case .touchpoints: count = manifest.counts.touchpoints
-                case .identities: count = manifest.counts.identities
-                case .merges: count = manifest.counts.merges
-                }
                 guard count == rows else {
                     throw SnapshotProblem(
                         file: file, "counts.\(table.rawValue) is \(count), but the rows of \(files.map(\.name).joined(separator: ", ")) add up to \(rows)")
@@ -355,6 +354,7 @@ public enum SnapshotVerifier {
             case .touchpoints: try checkTouchpoint(&fields)
             case .identities: try checkIdentity(&fields)
             case .merges: try checkMerge(&fields)
+            case .sharedIdentifiers: try checkSharedIdentifier(&fields)
             }
         }
 
@@ -381,6 +381,10 @@ public enum SnapshotVerifier {
                 guard let name = channel.string, !name.isEmpty else { throw fields.problem("channels holds something other than a non-empty string") }
                 guard channelNames.insert(name).inserted else { throw fields.problem("channels lists \(name) twice") }
             }
+            let channelCount = try fields.count("channel_count")
+            guard channelCount == channels.count else {
+                throw fields.problem("channel_count is \(channelCount), but channels lists \(channels.count)")
+            }
             let phases = try fields.object("phases")
             var reached = Set<String>()
             for (key, value) in phases.members {
@@ -397,6 +401,10 @@ public enum SnapshotVerifier {
             let converted = try fields.bool("converted")
             guard converted == reached.contains(Phase.buy.rawValue) else {
                 throw fields.problem("converted is \(converted), but phases \(converted ? "has no" : "has") buy")
+            }
+            let timeToPurchase = try fields.numberOrNull("time_to_first_purchase_s")
+            guard (timeToPurchase != nil) == converted, timeToPurchase.map({ $0 >= 0 }) ?? true else {
+                throw fields.problem("time_to_first_purchase_s must be a number of seconds ≥ 0 when converted, null otherwise")
             }
             for merged in try fields.array("merged_from") where merged.string?.isEmpty != false {
                 throw fields.problem("merged_from holds something other than a non-empty string")
@@ -442,16 +450,30 @@ public enum SnapshotVerifier {
             _ = try fields.nonEmptyString("from")
             _ = try fields.nonEmptyString("into")
             _ = try fields.timestamp("at")
-            _ = try fields.nonEmptyString("message_id")
+            let messageID = try fields.stringOrNull("message_id")
             let blocked = try fields.bool("blocked")
             let reason = try fields.nonEmptyString("reason")
             let isLimit = reason.hasPrefix("limit:") && reason.count > "limit:".count
-            guard isLimit || ["shared_identifier", "alias", "earlier_touchpoint"].contains(reason) else {
-                throw fields.problem("reason \"\(reason)\" is not shared_identifier, alias, earlier_touchpoint or limit:<type>")
+            let isSplit = reason == "split:identifier" || reason == "split:merge"
+            guard isLimit || isSplit || ["shared_identifier", "alias", "kept_apart", "superseded"].contains(reason) else {
+                throw fields.problem(
+                    "reason \"\(reason)\" is not shared_identifier, alias, limit:<type>, kept_apart, superseded, split:identifier or split:merge")
             }
-            guard blocked == isLimit else {
-                throw fields.problem("blocked is \(blocked) but reason is \(reason) (only limit:<type> merges are blocked)")
+            guard blocked == (isLimit || reason == "kept_apart") else {
+                throw fields.problem("blocked is \(blocked) but reason is \(reason) (only limit:<type> and kept_apart are blocked)")
             }
+            guard (messageID == nil) == isSplit || reason == "superseded" else {
+                throw fields.problem("message_id must be null exactly for split rows (reason is \(reason))")
+            }
+        }
+
+        mutating func checkSharedIdentifier(_ fields: inout Fields) throws {
+            _ = try fields.nonEmptyString("type")
+            _ = try fields.string("value")
+            let reason = try fields.nonEmptyString("reason")
+            guard reason == "automatic" || reason == "declared" else { throw fields.problem("reason \"\(reason)\" is not automatic or declared") }
+            _ = try fields.count("user_ids")
+            _ = try fields.timestamp("at")
         }
 
         /// FNV-1a 64 of the id's UTF-8 (the cross-check keeps hashes, not ids, to bound memory).
@@ -507,6 +529,13 @@ struct Fields {
         if value.isNull { return nil }
         guard let text = value.string else { throw problem("\(key) must be a string or null, is \(describe(value))") }
         return text
+    }
+
+    func numberOrNull(_ key: String) throws -> Double? {
+        let value = row[key]!
+        if value.isNull { return nil }
+        guard let number = value.double else { throw problem("\(key) must be a number or null, is \(describe(value))") }
+        return number
     }
 
     func phaseOrNull(_ key: String) throws -> String? {

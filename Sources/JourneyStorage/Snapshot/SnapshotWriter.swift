@@ -26,7 +26,7 @@ public struct SnapshotWriter: Sendable {
         case checkpoint
         /// Part `part` of the touchpoints, or all of them in one file when nil.
         case touchpoints(name: String, part: Int?)
-        case profiles, identities, merges
+        case profiles, identities, merges, sharedIdentifiers
     }
 
     /// Writes and publishes the snapshot; returns its name and manifest. Takes the stitcher copy
@@ -54,7 +54,7 @@ public struct SnapshotWriter: Sendable {
             : (0..<partCount).map { .touchpoints(name: Self.partName($0 + 1), part: $0) }
         // Largest first, so the two threads finish close together. The checkpoint needs no row
         // order, so it starts while the other thread sorts the profiles (`SnapshotSource.rows`).
-        let jobs: [Job] = [.checkpoint] + touchpointJobs + [.profiles, .identities, .merges]
+        let jobs: [Job] = [.checkpoint] + touchpointJobs + [.profiles, .identities, .merges, .sharedIdentifiers]
         let written = try await BackgroundThreads.run(jobs.count, threads: threads, background: true) { index in
             switch jobs[index] {
             case .checkpoint:
@@ -70,15 +70,22 @@ public struct SnapshotWriter: Sendable {
                 return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachIdentity($0) }
             case .merges:
                 return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachMerge($0) }
+            case .sharedIdentifiers:
+                return try Self.writeTable(SnapshotTable.sharedIdentifiers.fileName, directory: temporary) {
+                    try source.rows(partSize: partSize).rows.forEachSharedIdentifier($0)
+                }
             }
         }
         let checkpoint = written[0]
         let touchpoints = written[1...touchpointJobs.count]
-        let (profiles, identities, merges) = (written[touchpointJobs.count + 1], written[touchpointJobs.count + 2], written[touchpointJobs.count + 3])
+        let tail = touchpointJobs.count
+        let (profiles, identities, merges, shared) = (written[tail + 1], written[tail + 2], written[tail + 3], written[tail + 4])
         let manifest = SnapshotManifest(
             createdAt: createdAt, walPosition: walPosition,
-            counts: .init(profiles: profiles.rows, touchpoints: touchpoints.reduce(0) { $0 + $1.rows }, identities: identities.rows, merges: merges.rows),
-            files: [profiles] + touchpoints + [identities, merges, checkpoint])
+            counts: .init(
+                profiles: profiles.rows, touchpoints: touchpoints.reduce(0) { $0 + $1.rows }, identities: identities.rows, merges: merges.rows,
+                sharedIdentifiers: shared.rows),
+            files: [profiles] + touchpoints + [identities, merges, shared, checkpoint])
         try await BackgroundThreads.run(background: true) { [store] in
             try store.publish(temporaryDirectory: temporary, name: name, manifest: manifest)
         }

@@ -11,7 +11,7 @@ import CSystemSupport
 ///
 ///     u32 length   (of type + payload, little-endian)
 ///     u32 crc32c   (Castagnoli, of type + payload)
-///     u8  type     (1 = event)
+///     u8  type     (1 = event, 2 = operation: an erasure or split)
 ///     payload
 ///
 /// Invariants: records are only ever appended; a record is acknowledged only once it is written
@@ -82,6 +82,8 @@ public struct WALBatch: Sendable {
 public enum WALRecordType: UInt8, Sendable {
     /// One accepted event (`NormalisedEvent` binary encoding).
     case event = 1
+    /// An operator's erasure or split (`RecordedOperation` binary encoding).
+    case operation = 2
 }
 
 /// One record read back from the log.

@@ -1,0 +1,384 @@
+/// Placing one event (or a capped profile's retained history) with merge protection: the step the
+/// canonical order is made of.
+extension Stitcher {
+    /// One thing to place in canonical order: a stored touchpoint, or what a profile's
+    /// touchpoints dropped over the cap left behind (replayed as one event at its anchor).
+    enum Placement {
+        case touchpoint(StoredTouchpoint)
+        case retained(RetainedReplay)
+    }
+
+    /// A capped profile's retained history as replayed: its anchor, its identifiers, and the
+    /// summary parts its dropped touchpoints contributed.
+    struct RetainedReplay {
+        var history: RetainedHistory
+        var identifierIDs: [UInt32]
+        var channelFirstUse: SmallMap<UInt32, Int64>
+        var phaseFirstReached: SmallMap<Phase, Int64>
+        var traits: [String: TraitEntry]
+    }
+
+    /// Which identifiers of a placement link (in priority order), and which join its component.
+    private struct Links {
+        var linking: [UInt32] = []
+        var component: [UInt32] = []
+    }
+
+    /// Places an arriving touchpoint; if it reached a component out of canonical order, the
+    /// component is left for `settle()`.
+    mutating func placeArriving(_ touchpoint: StoredTouchpoint, cause: ResolutionCause) {
+        let links = self.links(of: .touchpoint(touchpoint))
+        var late = false
+        for link in links.component {
+            let root = clusters.root(of: link)
+            if let latest = clusters.latestEvent(ofRoot: root), precedes(touchpoint.reference, latest) {
+                late = true
+                break
+            }
+        }
+        place(.touchpoint(touchpoint), links: links)
+        if late, let first = links.component.first {
+            unsettled.append((first, cause))
+        }
+    }
+
+    /// Places during re-resolution (items come in canonical order).
+    mutating func placeReplayed(_ placement: Placement) {
+        place(placement, links: links(of: placement))
+    }
+
+    /// The identifiers of a placement that link: its own, without erased ones and without shared
+    /// ones (unless it has nothing else: then its first shared one, so it still has a home), and
+    /// for an alias the reading of `previousId` in force at this point of the canonical order —
+    /// its `user_id` if a profile owns that, else its `anonymous_id`.
+    private func links(of placement: Placement) -> Links {
+        var own: [UInt32]
+        var candidates: (user: UInt32, anonymous: UInt32)?
+        switch placement {
+        case .touchpoint(let touchpoint):
+            (own, candidates) = payloads.payload(of: touchpoint) { payload in
+                var links = payload.links
+                guard payload.isAlias, links.count >= 2 else { return (links, nil) }
+                let anonymous = links.removeLast()
+                let user = links.removeLast()
+                return (links, (user, anonymous))
+            }
+        case .retained(let retained):
+            own = retained.identifierIDs
+        }
+        var result = Links()
+        var firstShared: UInt32?
+        for link in own {
+            let flags = identifierFlags[Int(link)]
+            if flags.contains(.erased) { continue }
+            if flags.contains(.shared) {
+                if firstShared == nil { firstShared = link }
+                continue
+            }
+            result.linking.append(link)
+        }
+        if let (user, anonymous) = candidates {
+            let usable = { (id: UInt32) in identifierFlags[Int(id)].isDisjoint(with: [.erased, .shared]) }
+            let reading = owner[Int(user)] >= 0 ? user : anonymous
+            if usable(reading) {
+                result.linking.append(reading)
+                result.linking.sort { lhs, rhs in
+                    let (left, right) = (identifierList[Int(lhs)], identifierList[Int(rhs)])
+                    let (leftRank, rightRank) = (policy.rank(of: left.type), policy.rank(of: right.type))
+                    return leftRank != rightRank ? leftRank < rightRank : left.value < right.value
+                }
+            }
+            result.component = result.linking + [user, anonymous].filter { usable($0) && $0 != reading }
+        } else {
+            result.component = result.linking
+        }
+        if result.linking.isEmpty, let firstShared {
+            result.linking = [firstShared]
+            result.component = [firstShared]
+        }
+        return result
+    }
+
+    /// Merge protection (docs/IDENTITY.md): start from the profile of the highest-priority
+    /// identifier, join each further identifier's profile unless that breaks a limit or a split
+    /// rule (then record a refused merge), adopt new identifiers within the limits.
+    private mutating func place(_ placement: Placement, links: Links) {
+        let reason: MergeRecord.Reason = isAlias(placement) ? .alias : .sharedIdentifier
+        var group: Int32?
+        var pending: [UInt32] = []
+        var pendingCounts = SmallMap<IdentifierType, Int>()
+        var refused: [(slot: Int32, reason: MergeRecord.Reason)] = []
+        var linksRefused = 0
+        for link in links.linking {
+            let type = identifierList[Int(link)].type
+            let slot = owner[Int(link)]
+            if slot < 0 {
+                if pending.contains(link) { continue }
+                let current = (group.map { profiles[Int($0)]!.typeCounts[type] ?? 0 } ?? 0) + (pendingCounts[type] ?? 0)
+                if let limit = policy.limit(for: type), current + 1 > limit {
+                    linksRefused += 1
+                    continue
+                }
+                pending.append(link)
+                pendingCounts[type, default: 0] += 1
+            } else if slot == group || refused.contains(where: { $0.slot == slot }) {
+                continue
+            } else if let conflict = joinConflict(group: group, pendingCounts: pendingCounts, joining: slot) {
+                refused.append((slot, conflict))
+            } else if let current = group {
+                group = join(current, slot, by: placement, reason: reason)
+            } else {
+                group = slot
+            }
+        }
+        let slot = group ?? createProfile(for: placement)
+        for link in pending { adopt(link, into: slot) }
+        attach(placement, to: slot)
+        let (at, messageID) = cause(of: placement)
+        let profileID = profiles[Int(slot)]!.id
+        for refusal in refused {
+            counters.blockedMerges += 1
+            profiles[Int(slot)]!.history.append(
+                MergeRecord(from: profiles[Int(refusal.slot)]!.id, into: profileID, at: at, messageID: messageID, reason: refusal.reason))
+        }
+        profiles[Int(slot)]!.linksRefused += linksRefused
+        counters.linksRefused += linksRefused
+        var root: UInt32?
+        for link in links.component {
+            root = root.map { joinComponents($0, link) } ?? link
+        }
+        if let root, case .touchpoint(let touchpoint) = placement {
+            noteLatest(touchpoint.reference, inComponentOf: root)
+        }
+    }
+
+    /// Joins the components of two identifiers, keeping the later of their latest events.
+    mutating func joinComponents(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        let (root, displaced) = clusters.union(a, b)
+        if let displaced { noteLatest(displaced, inComponentOf: root) }
+        return root
+    }
+
+    /// Makes `event` the latest event of `identifier`'s component if it is later than the one held.
+    mutating func noteLatest(_ event: EventReference, inComponentOf identifier: UInt32) {
+        let root = clusters.root(of: identifier)
+        if let latest = clusters.latestEvent(ofRoot: root), !precedes(latest, event) { return }
+        clusters.setLatestEvent(ofRoot: root, event)
+    }
+
+    /// The identifiers that join a stored touchpoint's component.
+    func componentLinks(of touchpoint: StoredTouchpoint) -> [UInt32] {
+        links(of: .touchpoint(touchpoint)).component
+    }
+
+    private func isAlias(_ placement: Placement) -> Bool {
+        guard case .touchpoint(let touchpoint) = placement else { return false }
+        return touchpoint.type == .alias
+    }
+
+    /// Corrected time and message id of what is being placed, for the merge records it causes.
+    private func cause(of placement: Placement) -> (Timestamp, String) {
+        switch placement {
+        case .touchpoint(let touchpoint):
+            return (Timestamp(millisecondsSinceEpoch: touchpoint.timestamp), payloads.messageID(of: touchpoint))
+        case .retained(let retained):
+            return (Timestamp(millisecondsSinceEpoch: retained.history.anchor.timestamp), retained.history.anchor.messageID)
+        }
+    }
+
+    /// Why joining `slot` to the group is refused, if it is: the first identifier type (by
+    /// priority) whose limit it would exceed, or a split rule keeping the two apart.
+    private func joinConflict(group: Int32?, pendingCounts: SmallMap<IdentifierType, Int>, joining slot: Int32) -> MergeRecord.Reason? {
+        let joining = profiles[Int(slot)]!
+        let existing = group.map { profiles[Int($0)]! }
+        for type in policy.priority {
+            guard let limit = policy.limit(for: type) else { continue }
+            let total = (existing?.typeCounts[type] ?? 0) + (pendingCounts[type] ?? 0) + (joining.typeCounts[type] ?? 0)
+            if total > limit { return .limit(type) }
+        }
+        if let existing, SplitRules.conflict(existing.pins, joining.pins) { return .keptApart }
+        return nil
+    }
+
+    private mutating func createProfile(for placement: Placement) -> Int32 {
+        let id: ProfileID
+        let lastSeen: Int64
+        switch placement {
+        case .touchpoint(let touchpoint):
+            id = payloads.payload(of: touchpoint) { ProfileID(source: sources[$0.sourceIndex].utf8, messageID: $0.messageID) }
+            lastSeen = touchpoint.timestamp
+        case .retained(let retained):
+            id = retained.history.anchor.profileID
+            lastSeen = retained.history.anchor.timestamp
+        }
+        let record = ProfileRecord(id: id, lastSeen: lastSeen)
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            profiles[Int(slot)] = record
+        } else {
+            slot = Int32(profiles.count)
+            profiles.append(record)
+        }
+        becameLive(id, slot: slot)
+        return slot
+    }
+
+    /// `id` names the profile in `slot` now; it no longer forwards anywhere.
+    private mutating func becameLive(_ id: ProfileID, slot: Int32) {
+        slotByProfileID[id] = slot
+        forwarding[id] = nil
+        superseded[id] = nil
+    }
+
+    private mutating func adopt(_ identifier: UInt32, into slot: Int32) {
+        owner[Int(identifier)] = slot
+        ownedIdentifierCount += 1
+        profiles[Int(slot)]!.identifierIDs.append(identifier)
+        profiles[Int(slot)]!.typeCounts[identifierList[Int(identifier)].type, default: 0] += 1
+    }
+
+    /// Joins two profiles; the one with the earlier anchor keeps its id, the other id forwards to
+    /// it. Returns the slot that now holds the joined profile.
+    private mutating func join(_ first: Int32, _ second: Int32, by placement: Placement, reason: MergeRecord.Reason) -> Int32 {
+        let firstSize = profiles[Int(first)]!.identifierIDs.count + profiles[Int(first)]!.touchpoints.count
+        let secondSize = profiles[Int(second)]!.identifierIDs.count + profiles[Int(second)]!.touchpoints.count
+        let (base, absorbed) = firstSize >= secondSize ? (first, second) : (second, first)
+        let other = profiles[Int(absorbed)].take()!
+        freeSlots.append(absorbed)
+        slotByProfileID[other.id] = nil
+        var record = profiles[Int(base)].take()!
+        for identifier in other.identifierIDs { owner[Int(identifier)] = base }
+        let recordFirst = anchorPrecedes(record, other)
+        record.identifierIDs += other.identifierIDs
+        record.typeCounts.merge(other.typeCounts, uniquingKeysWith: +)
+        record.touchpoints = mergeSorted(record.touchpoints, other.touchpoints)
+        record.absorbSummary(of: other)
+        record.history += other.history
+        let (survivor, loser) = recordFirst ? (record.id, other.id) : (other.id, record.id)
+        record.id = survivor
+        let (at, messageID) = cause(of: placement)
+        record.history.append(MergeRecord(from: loser, into: survivor, at: at, messageID: messageID, reason: reason))
+        slotByProfileID[loser] = nil
+        becameLive(survivor, slot: base)
+        forwarding[loser] = survivor
+        counters.merges += 1
+        enforceCap(&record)
+        profiles[Int(base)] = record
+        return base
+    }
+
+    private mutating func attach(_ placement: Placement, to slot: Int32) {
+        var record = profiles[Int(slot)].take()!
+        switch placement {
+        case .touchpoint(let touchpoint):
+            let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
+            record.touchpoints.insert(touchpoint, at: position)
+            record.noteTouch(channel: touchpoint.channelIndex, phase: touchpoint.phase, at: touchpoint.timestamp)
+            payloads.payload(of: touchpoint) { payload in
+                let traits = payload.traits
+                guard !traits.bytes.isEmpty else { return }
+                let setBy = TouchKey(
+                    timestamp: touchpoint.timestamp, messageID: String(decoding: payload.messageID, as: UTF8.self),
+                    source: sources[touchpoint.sourceIndex])
+                for trait in traits.decoded() { record.setTrait(trait.key, TraitEntry(json: trait.json, setBy: setBy)) }
+            }
+            if let pin = splitRules.pin(at: touchpoint.payload) { record.pins.append(pin) }
+        case .retained(let retained):
+            record.lastSeen = max(record.lastSeen, retained.history.anchor.timestamp)
+            record.channelFirstUse.merge(retained.channelFirstUse, uniquingKeysWith: min)
+            record.phaseFirstReached.merge(retained.phaseFirstReached, uniquingKeysWith: min)
+            for (key, entry) in retained.traits { record.setTrait(key, entry) }
+            if record.retained == nil { record.retained = retained.history } else { record.retained!.absorb(retained.history) }
+        }
+        enforceCap(&record)
+        profiles[Int(slot)] = record
+    }
+
+    /// Drops the oldest touchpoints past the per-profile cap; they stop counting as stored
+    /// duplicates, and the profile remembers its anchor (so it keeps its id and first-seen time).
+    /// Works on a record the caller holds (taken out of `profiles`), so nothing is copied.
+    private mutating func enforceCap(_ record: inout ProfileRecord) {
+        let excess = record.touchpoints.count - maxTouchpointsPerProfile
+        guard excess > 0 else { return }
+        let first = touchKey(of: record.touchpoints[0])
+        if record.retained == nil {
+            record.retained = RetainedHistory(anchor: first, count: 0)
+        } else if first < record.retained!.anchor {
+            record.retained!.anchor = first
+        }
+        for dropped in record.touchpoints.prefix(excess) {
+            let fingerprint = payloads.payload(of: dropped) { MessageIndex.fingerprint(source: $0.sourceIndex, messageID: $0.messageID) }
+            messageIndex.remove(fingerprint, at: dropped.payload)
+        }
+        record.touchpoints.removeFirst(excess)
+        record.retained!.count += excess
+        counters.touchpointsDroppedOverCap += excess
+    }
+
+    // MARK: Canonical order
+
+    /// Whether `lhs` comes before `rhs` in the canonical order: corrected time, then message id
+    /// (UTF-8 bytes), then source name.
+    func precedes(_ lhs: EventReference, _ rhs: EventReference) -> Bool {
+        if lhs.timestamp != rhs.timestamp { return lhs.timestamp < rhs.timestamp }
+        return payloads.payload(at: lhs.payload) { left in
+            payloads.payload(at: rhs.payload) { right in
+                if !left.messageID.elementsEqual(right.messageID) { return utf8Precedes(left.messageID, right.messageID) }
+                return sources[left.sourceIndex] < sources[right.sourceIndex]
+            }
+        }
+    }
+
+    func precedes(_ lhs: Placement, _ rhs: Placement) -> Bool {
+        switch (lhs, rhs) {
+        case (.touchpoint(let left), .touchpoint(let right)): return precedes(left.reference, right.reference)
+        case (.retained(let left), .retained(let right)): return left.history.anchor < right.history.anchor
+        case (.retained(let left), .touchpoint(let right)): return left.history.anchor < touchKey(of: right)
+        case (.touchpoint(let left), .retained(let right)): return touchKey(of: left) < right.history.anchor
+        }
+    }
+
+    func touchKey(of touchpoint: StoredTouchpoint) -> TouchKey {
+        TouchKey(timestamp: touchpoint.timestamp, messageID: payloads.messageID(of: touchpoint), source: sources[touchpoint.sourceIndex])
+    }
+
+    /// Whether `lhs`'s earliest touchpoint ever comes before `rhs`'s.
+    private func anchorPrecedes(_ lhs: ProfileRecord, _ rhs: ProfileRecord) -> Bool {
+        switch (lhs.retained, rhs.retained) {
+        case (nil, nil): return precedes(lhs.touchpoints[0].reference, rhs.touchpoints[0].reference)
+        case (let left?, let right?): return left.anchor < right.anchor
+        case (let left?, nil): return left.anchor < touchKey(of: rhs.touchpoints[0])
+        case (nil, let right?): return touchKey(of: lhs.touchpoints[0]) < right.anchor
+        }
+    }
+
+    func insertionIndex(of reference: EventReference, in touchpoints: [StoredTouchpoint]) -> Int {
+        if let last = touchpoints.last, precedes(last.reference, reference) { return touchpoints.count }
+        var low = 0
+        var high = touchpoints.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(touchpoints[middle].reference, reference) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private func mergeSorted(_ left: [StoredTouchpoint], _ right: [StoredTouchpoint]) -> [StoredTouchpoint] {
+        var result: [StoredTouchpoint] = []
+        result.reserveCapacity(left.count + right.count)
+        var (i, j) = (0, 0)
+        while i < left.count, j < right.count {
+            if precedes(right[j].reference, left[i].reference) {
+                result.append(right[j])
+                j += 1
+            } else {
+                result.append(left[i])
+                i += 1
+            }
+        }
+        result += left[i...]
+        result += right[j...]
+        return result
+    }
+}

@@ -1,0 +1,265 @@
+/// The identity graph and the journey store: stitches each event onto one customer profile and
+/// keeps every profile's ordered journey and summary.
+///
+/// **The rule.** The profiles are, by definition, what placing every stored event in canonical
+/// order (corrected time, then message id, then source) with merge protection gives
+/// (`place`, docs/IDENTITY.md). So the same events give the same profiles, ids and merge
+/// history whatever order they arrive in, across restarts and WAL replay too. An event that
+/// arrives after every event of the components it touches is placed at once — that *is* its
+/// canonical position. One that arrives earlier than some event of such a component is placed,
+/// and the component (`IdentifierClusters`: identifiers linked by any event, merge protection
+/// ignored — the most an event can influence) is re-resolved from its recorded edges in
+/// canonical order before the batch returns (`settle`), at a cost proportional to the component.
+/// Splits, erasures and identifiers flagged as shared re-resolve their component the same way.
+///
+/// A value type with no internal locking: exactly one owner (the daemon's ingest engine) mutates
+/// it. Touchpoints are plain values; their message ids, edges, traits and properties live in one
+/// append-only `PayloadArena`; deduplication is a `MessageIndex` of fingerprints pointing into it.
+/// The large collections are chunked or sharded so that a snapshot's copy-on-write copy makes
+/// later writes copy one chunk or shard, never millions of entries at once.
+public struct Stitcher: Sendable {
+    /// What happened to one applied event.
+    public enum Outcome: Sendable, Equatable {
+        case stored(profileID: ProfileID)
+        /// Already stored (same source and message id); acknowledged, not stored again.
+        case duplicate
+    }
+
+    /// Counts of the stitcher's work and state. `merges`, `blockedMerges` and `linksRefused`
+    /// describe the current (canonical) profiles; the others are running totals.
+    public struct Counters: Sendable, Equatable {
+        public var eventsStored = 0
+        public var duplicates = 0
+        public var merges = 0
+        public var blockedMerges = 0
+        /// Identifiers events carried that were not linked because the profile was at its limit.
+        public var linksRefused = 0
+        /// Touchpoints removed because a profile exceeded its touchpoint cap.
+        public var touchpointsDroppedOverCap = 0
+        /// Components re-resolved, and the touchpoints replayed doing it.
+        public var reResolutions = 0
+        public var reResolvedTouchpoints = 0
+        public var erasures = 0
+        public var splits = 0
+    }
+
+    public let policy: IdentityPolicy
+    public let maxTouchpointsPerProfile: Int
+    public internal(set) var counters = Counters()
+
+    // The state below is internal (not private) only so that the checkpoint codec, the snapshot
+    // row encoder and the extensions in this module can read and rebuild it.
+    var identifierIDs = ShardedDictionary<Identifier, UInt32>()
+    var identifierList = ChunkedArray<Identifier>()
+    /// Per identifier: the slot of the profile that owns it, or -1.
+    var owner = ChunkedArray<Int32>()
+    var identifierFlags = ChunkedArray<IdentifierFlags>()
+    var clusters = IdentifierClusters()
+    var sharedEvidence = SharedIdentifierEvidence()
+    /// Identifiers flagged as shared, in the order they were flagged.
+    var sharedIdentifiers: [SharedIdentifier] = []
+    var profiles = ChunkedArray<ProfileRecord?>()
+    var freeSlots: [Int32] = []
+    var slotByProfileID = ShardedDictionary<ProfileID, Int32>()
+    /// Ids no longer in use → the id that took over (absorbed ids and superseded ids).
+    var forwarding = ShardedDictionary<ProfileID, ProfileID>()
+    /// Ids superseded by a re-resolution that no canonical merge explains, as `merges.jsonl.gz` rows.
+    var superseded = ShardedDictionary<ProfileID, MergeRecord>()
+    var splitRules = SplitRules()
+    /// Splits operators asked for, as `merges.jsonl.gz` rows.
+    var splitLog: [MergeRecord] = []
+    var suppressed = Set<SuppressionDigest>()
+    var messageIndex = MessageIndex()
+    var payloads = PayloadArena()
+    var sources = NameTable()
+    var channels = NameTable()
+    var eventNames = NameTable()
+    /// Identifiers that belong to a profile (interned ones may belong to none).
+    var ownedIdentifierCount = 0
+    /// Components touched out of canonical order (or changed) since the last `settle()`: an
+    /// identifier in each, and what caused it.
+    var unsettled: [(identifier: UInt32, cause: ResolutionCause)] = []
+    var notices: [StitcherNotice] = []
+
+    public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int = 10_000) {
+        self.policy = policy
+        self.maxTouchpointsPerProfile = max(1, maxTouchpointsPerProfile)
+    }
+
+    public var profileCount: Int { slotByProfileID.count }
+    public var identifierCount: Int { ownedIdentifierCount }
+    /// Touchpoints currently stored (each stored message is one touchpoint).
+    public var touchpointCount: Int { messageIndex.count }
+    public var sharedIdentifierCount: Int { sharedIdentifiers.count }
+
+    /// Whether an event with this source and message id is already stored.
+    public func isStored(_ event: NormalisedEvent) -> Bool {
+        guard let source = sources.index(of: event.source) else { return false }
+        return withUTF8Bytes(of: event.messageID) { storedLocation(source: source, messageID: $0) != nil }
+    }
+
+    func storedLocation(source: UInt32, messageID: UnsafeRawBufferPointer) -> PayloadLocation? {
+        storedLocation(source: source, messageID: messageID, fingerprint: MessageIndex.fingerprint(source: source, messageID: messageID))
+    }
+
+    private func storedLocation(source: UInt32, messageID: UnsafeRawBufferPointer, fingerprint: UInt64) -> PayloadLocation? {
+        messageIndex.first(fingerprint) { location in
+            payloads.payload(at: location) { $0.sourceIndex == source && $0.messageID.elementsEqual(messageID) }
+        }
+    }
+
+    /// Notices for the operator's log since the last call (identifiers flagged as shared).
+    public mutating func takeNotices() -> [StitcherNotice] {
+        defer { notices.removeAll() }
+        return notices
+    }
+
+    // MARK: Ingest
+
+    /// Stores one event and settles; answers with the profile that holds it.
+    public mutating func apply(_ event: NormalisedEvent) -> Outcome {
+        guard let (touchpoint, links) = store(event) else {
+            counters.duplicates += 1
+            return .duplicate
+        }
+        settle()
+        return .stored(profileID: profileHolding(touchpoint, links: links) ?? ProfileID(value: 0))
+    }
+
+    /// Stores a batch of events in order, then settles once; returns how many were duplicates.
+    public mutating func apply(_ events: some Collection<NormalisedEvent>) -> Int {
+        var duplicates = 0
+        for event in events where store(event) == nil {
+            duplicates += 1
+        }
+        counters.duplicates += duplicates
+        settle()
+        return duplicates
+    }
+
+    /// Interns, records and places one new event; nil for a duplicate. Leaves components it
+    /// reached out of order in `unsettled`.
+    private mutating func store(_ event: NormalisedEvent) -> (StoredTouchpoint, [UInt32])? {
+        let sourceIndex = sources.intern(event.source)
+        let (fingerprint, stored) = withUTF8Bytes(of: event.messageID) { messageID in
+            let fingerprint = MessageIndex.fingerprint(source: sourceIndex, messageID: messageID)
+            return (fingerprint, storedLocation(source: sourceIndex, messageID: messageID, fingerprint: fingerprint) != nil)
+        }
+        guard !stored else { return nil }
+        var carried = event.identifiers
+        carried.sort { lhs, rhs in
+            let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))
+            return left != right ? left < right : lhs.value < rhs.value
+        }
+        var links = carried.map { intern($0) }
+        noteSharedEvidence(links, cause: ResolutionCause(event))
+        let isAlias = event.aliasPreviousID != nil
+        if let previous = event.aliasPreviousID {
+            links.append(intern(Identifier(type: .userID, value: previous)))
+            links.append(intern(Identifier(type: .anonymousID, value: previous)))
+        }
+        let traits = event.traits.isEmpty ? [] : EncodedTraits.encode(event.traits)
+        let location = withUTF8Bytes(of: event.messageID) { messageID in
+            event.properties.withUnsafeBytes { properties in
+                payloads.appendTouchpoint(
+                    source: sourceIndex, messageID: messageID, links: links, alias: isAlias, traits: traits, properties: properties)
+            }
+        }
+        messageIndex.insert(fingerprint, at: location)
+        let touchpoint = StoredTouchpoint(
+            timestamp: event.timestamp.millisecondsSinceEpoch, receivedAt: event.receivedAt.millisecondsSinceEpoch,
+            payload: location, propertiesLength: UInt32(event.properties.count), sourceIndex: sourceIndex,
+            channelIndex: channels.intern(event.channel), nameIndex: event.name.map { eventNames.intern($0) + 1 } ?? 0,
+            type: event.type, phase: event.phase
+        )
+        counters.eventsStored += 1
+        placeArriving(touchpoint, cause: ResolutionCause(event))
+        return (touchpoint, links)
+    }
+
+    mutating func intern(_ identifier: Identifier) -> UInt32 {
+        if let id = identifierIDs[identifier] { return id }
+        let id = UInt32(identifierList.count)
+        identifierList.append(identifier)
+        identifierIDs[identifier] = id
+        owner.append(-1)
+        identifierFlags.append([])
+        clusters.append(id)
+        sharedEvidence.append()
+        return id
+    }
+
+    // MARK: Lookups
+
+    /// The current id for `profileID`, following the ids of absorbed or superseded profiles to
+    /// the profile that holds their touchpoints now.
+    public func resolve(profileID: ProfileID) -> ProfileID? {
+        var current = profileID
+        for _ in 0...forwarding.count {
+            if slotByProfileID[current] != nil { return current }
+            guard let next = forwarding[current] else { return nil }
+            current = next
+        }
+        return nil
+    }
+
+    /// `resolve(profileID:)` for an id as text; nil if it is not a profile id.
+    public func resolve(profileID text: String) -> ProfileID? {
+        ProfileID(text).flatMap { resolve(profileID: $0) }
+    }
+
+    /// The id of the profile owning `identifier` (already normalised), if any.
+    public func profileID(for identifier: Identifier) -> ProfileID? {
+        guard let id = identifierIDs[identifier], owner[Int(id)] >= 0 else { return nil }
+        return profiles[Int(owner[Int(id)])]?.id
+    }
+
+    /// The profile holding `touchpoint` (found through the profiles of its identifiers), if any.
+    func profileHolding(_ touchpoint: StoredTouchpoint, links: [UInt32]) -> ProfileID? {
+        for link in links where owner[Int(link)] >= 0 {
+            let record = profiles[Int(owner[Int(link)])]!
+            let index = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
+            if index < record.touchpoints.count && record.touchpoints[index].payload == touchpoint.payload { return record.id }
+        }
+        return nil
+    }
+
+    func record(for profileID: ProfileID) -> ProfileRecord? {
+        slotByProfileID[profileID].flatMap { profiles[Int($0)] }
+    }
+
+    func identifier(_ id: UInt32) -> Identifier { identifierList[Int(id)] }
+    func channelName(_ index: UInt32) -> String { channels[index] }
+}
+
+/// Per-identifier state bits.
+struct IdentifierFlags: OptionSet {
+    let rawValue: UInt8
+
+    /// Flagged as shared (automatically or by an operator): it no longer links profiles.
+    static let shared = IdentifierFlags(rawValue: 1)
+    /// Its profile was erased: the value is gone and it links nothing.
+    static let erased = IdentifierFlags(rawValue: 2)
+}
+
+/// What made a component need re-resolving, for the rows of the ids it supersedes: the arrival
+/// (received-at time) of a late event, or an operator's split or erasure.
+struct ResolutionCause {
+    var at: Int64
+    var messageID: String?
+
+    init(at: Int64, messageID: String?) {
+        self.at = at
+        self.messageID = messageID
+    }
+
+    init(_ event: NormalisedEvent) {
+        self.init(at: event.receivedAt.millisecondsSinceEpoch, messageID: event.messageID)
+    }
+}
+
+/// Something the stitcher's owner should tell the operator.
+public enum StitcherNotice: Sendable, Equatable {
+    /// An identifier crossed its shared-identifier threshold and stopped linking profiles.
+    case identifierFlaggedShared(type: IdentifierType, valueHash: String, userIDs: Int)
+}
