@@ -7,6 +7,6 @@ struct JourneyctlCommand: AsyncParsableCommand {
         commandName: "journeyctl",
         abstract: "Tools beside the journeyd daemon.",
         subcommands: [
-            CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self, StreamLoadCommand.self,
+            CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self, StreamLoadCommand.self, PhasesCommand.self,
         ])
 }

@@ -97,3 +97,50 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
     }
 }
+
+/// `journeyctl phases test`: which rule a sample event hits, with the config's rules first.
+@Suite struct PhasesTestCommandTests {
+    static func journeyctl(_ arguments: [String]) throws -> CommandRun {
+        try CommandRun.run(TestEnvironment.builtProduct("journeyctl"), arguments)
+    }
+
+    @Test func sampleEventsShowTheRuleThatDecidedTheirPhase() throws {
+        let rules = """
+            phases:
+              - { phase: buy, event: "Subscription *", properties: { plan: { in: [pro, team] }, seats: { gte: 2 } } }
+              - { phase: engage, channel: call_center, type: identify }
+            """
+        let (directory, config) = try CheckConfigTests.workspace(replacing: ["phases": rules])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try config.write(toFile: directory + "/phases.yaml", atomically: true, encoding: .utf8)
+
+        let subscription = #"{"type":"track","event":"Subscription Renewed","properties":{"plan":"team","seats":5}}"#
+        let run = try Self.journeyctl(["phases", "test", "--config", directory + "/phases.yaml", subscription])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(#"track "Subscription Renewed" on web: buy  (config rule 1 of 2"#), "\(run.stdout)")
+
+        // Several events on standard input, the channel taken from a source of the config.
+        let input = [
+            #"{"type":"identify","userId":"u","traits":{}}"#,
+            #"{"type":"track","event":"Subscription Renewed","properties":{"plan":"free"}}"#,
+            #"{"type":"track","event":"Order Completed"}"#,
+        ].joined(separator: "\n")
+        try input.write(toFile: directory + "/events.jsonl", atomically: true, encoding: .utf8)
+        let piped = try CommandRun.run(
+            "/bin/sh", ["-c", "\(TestEnvironment.builtProduct("journeyctl")) phases test --config \(directory)/phases.yaml --source call-centre < \(directory)/events.jsonl"])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let lines = piped.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("identify on call_center: engage  (config rule 2 of 2"))
+        #expect(lines[1].hasPrefix(#"track "Subscription Renewed" on call_center: ask  (built-in rule"#), "\(lines[1])")
+        #expect(lines[2].hasPrefix(#"track "Order Completed" on call_center: buy  (built-in rule"#), "\(lines[2])")
+
+        // Without a config: the built-in table; a page on the web is explore; an event it cannot read fails the run.
+        let builtIn = try Self.journeyctl(["phases", "test", #"{"type":"page","name":"Home"}"#])
+        #expect(builtIn.stdout.hasPrefix(#"page "Home" on web: explore  (built-in rule"#), "\(builtIn.stdout)")
+        let unknown = try Self.journeyctl(["phases", "test", #"{"type":"track","event":"Something Else"}"#])
+        #expect(unknown.stdout.contains("no phase (no rule matches)"))
+        let broken = try Self.journeyctl(["phases", "test", #"{"type":"track"}"#])
+        #expect(broken.status == 1 && broken.stderr.contains("track call needs"), "\(broken.stderr)")
+    }
+}

@@ -151,6 +151,7 @@ struct ConfigurationLoaderTests {
             snapshots: { interval: 10m, keep: 48 }
             identity:
               limits:   { user_id: 2, email: 7, loyalty_id: 4, device_id: 0 }
+              shared_threshold: { device_id: 3, anonymous_id: 0 }
               priority: [email, user_id, loyalty_id, phone, device_id, anonymous_id]
               custom:
                 - { type: loyalty_id, paths: [traits.loyaltyId, properties.loyalty_id] }
@@ -161,6 +162,7 @@ struct ConfigurationLoaderTests {
               - { phase: buy, event: "Order Completed" }
               - { phase: ask, channel: call_center }
               - { phase: engage, type: identify }
+              - { phase: buy, event: "Subscription *", properties: { plan: { in: [pro, team] }, seats: { gte: 2 }, trial: false } }
             limits:
               event_bytes: 64KiB
               batch_bytes: 1MB
@@ -206,6 +208,9 @@ struct ConfigurationLoaderTests {
         #expect(identity.limit(for: IdentifierType(rawValue: "loyalty_id")) == 4)
         #expect(identity.limit(for: IdentifierType(rawValue: "crm_id")) == 3)
         #expect(identity.limit(for: .deviceID) == nil)
+        #expect(identity.sharedThreshold(for: .deviceID) == 3)
+        #expect(identity.sharedThreshold(for: .anonymousID) == nil)
+        #expect(identity.sharedThreshold(for: .email) == 5)
         #expect(identity.priority.map(\.rawValue) == ["email", "user_id", "loyalty_id", "phone", "device_id", "anonymous_id", "crm_id"])
         #expect(configuration.customIdentifiers == [
             CustomIdentifierPath(type: IdentifierType(rawValue: "loyalty_id"), paths: ["traits.loyaltyId", "properties.loyalty_id"]),
@@ -218,12 +223,19 @@ struct ConfigurationLoaderTests {
         #expect(normaliser.normalise("u-1", as: .userID)?.value == "u-1")
         #expect(normaliser.normalise("07700 900123", as: .phone)?.value == "+447700900123")
 
-        #expect(Array(configuration.phaseRules.rules.prefix(3)) == [
+        #expect(Array(configuration.phaseRules.rules.prefix(4)) == [
             PhaseRule(phase: .buy, event: "Order Completed"),
             PhaseRule(phase: .ask, channel: "call_center"),
             PhaseRule(phase: .engage, type: .identify),
+            PhaseRule(
+                phase: .buy, event: "Subscription *",
+                properties: [
+                    PropertyCondition(path: ["plan"], test: .oneOf(["pro", "team"])), PropertyCondition(path: ["seats"], test: .atLeast(2)),
+                    PropertyCondition(path: ["trial"], test: .equals("false")),
+                ]),
         ])
-        #expect(configuration.phaseRules.rules.count == 3 + PhaseRules.builtIn.count)
+        #expect(configuration.phaseRules.rules[3].event?.isGlob == true)
+        #expect(configuration.phaseRules.rules.count == 4 + PhaseRules.builtIn.count)
 
         var limits = JourneydConfiguration.Limits()
         limits.eventBytes = 65_536
@@ -396,11 +408,22 @@ struct ConfigurationLoaderTests {
         Bad(replacements: ["IDLIMITS": "email: [1]"], key: "identity.limits.email"),
         Bad(replacing: ["  limits": "limits: 5", "    user_id": "", "    #IDLIMITS": ""], key: "identity.limits"),
         Bad(replacements: ["IDENTITY": "priority: email"], key: "identity.priority"),
+        Bad(replacements: ["IDENTITY": "shared_threshold: { device_id: two }"], key: "identity.shared_threshold.device_id"),
+        Bad(replacements: ["IDENTITY": "shared_threshold: { device_id: 1 }"], key: "identity.shared_threshold.device_id"),
+        Bad(replacements: ["IDENTITY": "shared_threshold: { user_id: 5 }"], key: "identity.shared_threshold.user_id"),
+        Bad(replacements: ["IDENTITY": "shared_threshold: { fax: 5 }"], key: "identity.shared_threshold.fax"),
         Bad(replacements: ["IDENTITY": "blocklist: [[a]]"], key: "identity.blocklist[0]"),
         Bad(replacing: ["  custom": "custom: loyalty_id", "    - type": "", "      paths": ""], key: "identity.custom"),
         Bad(replacements: ["IDENTITY": "blocklist: guest"], key: "identity.blocklist"),
         Bad(replacing: ["  - phase": "- phase: shop"], key: "phases[0].phase"),
         Bad(replacements: ["PHASE": "type: click"], key: "phases[0].type"),
+        Bad(replacements: ["PHASE": "properties: { total: { gt: lots } }"], key: "phases[0].properties.total.gt"),
+        Bad(replacements: ["PHASE": "properties: { total: { between: [1, 2] } }"], key: "phases[0].properties.total.between"),
+        Bad(replacements: ["PHASE": "properties: { total: { between: 1 } }"], key: "phases[0].properties.total"),
+        Bad(replacements: ["PHASE": "properties: { total: { gt: 1, lt: 5 } }"], key: "phases[0].properties.total"),
+        Bad(replacements: ["PHASE": "properties: { coupon: { exists: maybe } }"], key: "phases[0].properties.coupon.exists"),
+        Bad(replacements: ["PHASE": "properties: { a..b: 1 }"], key: "phases[0].properties.a..b"),
+        Bad(replacements: ["PHASE": "properties: [total]"], key: "phases[0].properties"),
         Bad(replacing: ["    event": ""], key: "phases[0]"),
         Bad(replacing: ["  - phase": "- event: Order Completed", "    event": ""], kind: .missing, key: "phases[0].phase"),
         Bad(replacements: ["LIMITS": "batch_events: 0"], key: "limits.batch_events"),

@@ -59,24 +59,12 @@ public struct EventNormaliser: Sendable {
         guard item.kind == .object else { throw EventRejection("event must be a JSON object") }
         let reader = EventFieldReader(item: item, batchContext: envelope.batchContext)
 
-        let type = try eventType(reader, implied: envelope.impliedType)
+        let (type, name, payload) = try phaseInputs(reader, impliedType: envelope.impliedType)
         // A blank messageId is no id at all: taken as given, it would make every later event of the source a duplicate.
         let givenMessageID = try reader.optionalString("messageId").flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
         let messageID = givenMessageID ?? derivedMessageID(item, source: envelope.source)
         guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
 
-        let name: String?
-        switch type {
-        case .track:
-            guard let event = try reader.optionalString("event"), !event.isEmpty else {
-                throw EventRejection("event: a track call needs a non-empty \"event\" name")
-            }
-            name = event
-        case .page, .screen:
-            name = try reader.optionalString("name")
-        case .identify, .group, .alias:
-            name = nil
-        }
         if type == .group, try reader.optionalIdentifierText("groupId") == nil {
             throw EventRejection("groupId: a group call needs a groupId")
         }
@@ -99,15 +87,39 @@ public struct EventNormaliser: Sendable {
         }
         identifiers = deduplicated(identifiers)
 
-        let payloadField = (type == .identify || type == .group) ? "traits" : "properties"
-        let properties = try reader.optionalObject(payloadField).map { Self.compactJSON($0.rawBytes) } ?? []
+        let properties = payload.map { Self.compactJSON($0.rawBytes) } ?? []
         return NormalisedEvent(
             messageID: messageID, source: envelope.source.name, channel: envelope.source.channel, type: type, name: name,
             timestamp: timestamp, receivedAt: envelope.receivedAt, identifiers: identifiers,
             aliasPreviousID: aliasPreviousID,
-            phase: settings.phaseRules.phase(type: type, event: name, channel: envelope.source.channel),
+            phase: settings.phaseRules.phase(type: type, event: name, channel: envelope.source.channel, properties: payload),
             properties: properties, traits: try customerTraits(reader, type: type)
         )
+    }
+
+    /// What the phase rules look at in an event: its call type, its name (`event` of a track
+    /// call, `name` of a page or screen call) and its `properties` (identify and group: `traits`).
+    public func phaseInputs(_ item: JSONValue, impliedType: EventType? = nil) throws(EventRejection) -> (type: EventType, name: String?, properties: JSONValue?) {
+        guard item.kind == .object else { throw EventRejection("event must be a JSON object") }
+        return try phaseInputs(EventFieldReader(item: item, batchContext: nil), impliedType: impliedType)
+    }
+
+    private func phaseInputs(_ reader: EventFieldReader, impliedType: EventType?) throws(EventRejection) -> (type: EventType, name: String?, properties: JSONValue?) {
+        let type = try eventType(reader, implied: impliedType)
+        let name: String?
+        switch type {
+        case .track:
+            guard let event = try reader.optionalString("event"), !event.isEmpty else {
+                throw EventRejection("event: a track call needs a non-empty \"event\" name")
+            }
+            name = event
+        case .page, .screen:
+            name = try reader.optionalString("name")
+        case .identify, .group, .alias:
+            name = nil
+        }
+        let payloadField = (type == .identify || type == .group) ? "traits" : "properties"
+        return (type, name, try reader.optionalObject(payloadField))
     }
 
     private func eventType(_ reader: EventFieldReader, implied: EventType?) throws(EventRejection) -> EventType {

@@ -8,15 +8,23 @@ public struct PhaseRules: Sendable {
     /// - Parameter operatorRules: configured rules, tried before the built-in ones.
     public init(operatorRules: [PhaseRule] = []) {
         self.rules = operatorRules + Self.builtIn
+        self.operatorRuleCount = operatorRules.count
     }
 
+    /// How many of `rules` are the operator's (they come first).
+    public let operatorRuleCount: Int
+
     /// The phase of a touchpoint, or nil when no rule matches (identify, group and alias calls
-    /// and unknown track events carry no phase by default).
-    public func phase(type: EventType, event: String?, channel: String) -> Phase? {
-        for rule in rules where rule.matches(type: type, event: event, channel: channel) {
-            return rule.phase
-        }
-        return nil
+    /// and unknown track events carry no phase by default). `properties` is the event's
+    /// `properties` object (identify and group: `traits`), for rules with property conditions.
+    public func phase(type: EventType, event: String?, channel: String, properties: JSONValue? = nil) -> Phase? {
+        firstMatch(type: type, event: event, channel: channel, properties: properties).map { rules[$0].phase }
+    }
+
+    /// The index in `rules` of the first rule that matches (below `operatorRuleCount`: an
+    /// operator rule), or nil.
+    public func firstMatch(type: EventType, event: String?, channel: String, properties: JSONValue? = nil) -> Int? {
+        rules.firstIndex { $0.matches(type: type, event: event, channel: channel, properties: properties) }
     }
 
     public static let builtIn: [PhaseRule] = {

@@ -14,6 +14,9 @@ struct ConfigSection {
         }
     }
 
+    /// The keys of this mapping, in file order.
+    var keys: [String] { pairs.map(\.key) }
+
     func keyPath(_ key: String) -> String {
         path.isEmpty ? key : "\(path).\(key)"
     }

@@ -242,20 +242,24 @@ public enum ConfigurationLoader {
             try entry.finish()
             custom.append(CustomIdentifierPath(type: type, paths: paths))
         }
-        var limitsSection = try section.section("limits")
-        var limits: [IdentifierType: Int] = [:]
-        for (key, value) in limitsSection.entries() {
-            guard case .scalar(let text) = value, let limit = Int(text), limit >= 0 else {
-                throw .invalidValue(key: limitsSection.keyPath(key), message: "expected a whole number (0 = unlimited)")
-            }
-            limits[IdentifierType(rawValue: key)] = limit
-        }
+        let limitsSection = try section.section("limits")
+        let limits = try perType(limitsSection, zeroMeans: "unlimited")
+        let thresholdsSection = try section.section("shared_threshold")
+        let thresholds = try perType(thresholdsSection, zeroMeans: "never")
         let priority = try section.stringList("priority")?.map { IdentifierType(rawValue: $0) }
         let policy: IdentityPolicy
         do {
-            policy = try IdentityPolicy(customTypes: custom.map(\.type), limitOverrides: limits, configuredPriority: priority)
+            policy = try IdentityPolicy(
+                customTypes: custom.map(\.type), limitOverrides: limits, configuredPriority: priority, sharedThresholdOverrides: thresholds)
         } catch {
-            let key = if case .unknownType(let type, _) = error, limits[type] != nil { limitsSection.keyPath(type.rawValue) } else { section.keyPath("priority") }
+            let key: String
+            switch error {
+            case .unknownType(let type, _) where limits[type] != nil: key = limitsSection.keyPath(type.rawValue)
+            case .unknownType(let type, _) where thresholds[type] != nil: key = thresholdsSection.keyPath(type.rawValue)
+            case .sharedThresholdOnUserID: key = thresholdsSection.keyPath(IdentifierType.userID.rawValue)
+            case .sharedThresholdTooLow(let type): key = thresholdsSection.keyPath(type.rawValue)
+            default: key = section.keyPath("priority")
+            }
             throw .invalidValue(key: key, message: error.description)
         }
         let blocklist = try section.stringList("blocklist") ?? []
@@ -267,6 +271,19 @@ public enum ConfigurationLoader {
         return (policy, .init(blocklist: blocklist, defaultCountryCode: countryCode), custom)
     }
 
+    /// A mapping of identifier type → whole number ≥ 0 (`identity.limits`, `identity.shared_threshold`).
+    private static func perType(_ section: ConfigSection, zeroMeans meaning: String) throws(ConfigurationError) -> [IdentifierType: Int] {
+        var section = section
+        var values: [IdentifierType: Int] = [:]
+        for (key, value) in section.entries() {
+            guard case .scalar(let text) = value, let number = Int(text), number >= 0 else {
+                throw .invalidValue(key: section.keyPath(key), message: "expected a whole number (0 = \(meaning))")
+            }
+            values[IdentifierType(rawValue: key)] = number
+        }
+        return values
+    }
+
     private static func readPhaseRules(_ items: [(tree: ConfigTree, path: String)]?) throws(ConfigurationError) -> [PhaseRule] {
         var rules: [PhaseRule] = []
         for item in items ?? [] {
@@ -274,14 +291,54 @@ public enum ConfigurationLoader {
             guard let phase = try entry.choice("phase", Phase.self) else { throw .missingKey(entry.keyPath("phase")) }
             let rule = PhaseRule(
                 phase: phase, type: try entry.choice("type", EventType.self), event: try entry.string("event"),
-                channel: try entry.string("channel"))
-            guard rule.type != nil || rule.event != nil || rule.channel != nil else {
-                throw .invalidValue(key: item.path, message: "a phase rule needs at least one of type, event, channel")
+                channel: try entry.string("channel"), properties: try readPropertyConditions(try entry.section("properties")))
+            guard rule.type != nil || rule.event != nil || rule.channel != nil || !rule.properties.isEmpty else {
+                throw .invalidValue(key: item.path, message: "a phase rule needs at least one of type, event, channel, properties")
             }
             try entry.finish()
             rules.append(rule)
         }
         return rules
+    }
+
+    /// `properties:` of a phase rule: dotted path → a value (equality) or one test
+    /// (`{ ne: v }`, `{ in: [a, b] }`, `{ gt: n }`, `{ gte: n }`, `{ lt: n }`, `{ lte: n }`, `{ exists: true }`).
+    private static func readPropertyConditions(_ section: ConfigSection) throws(ConfigurationError) -> [PropertyCondition] {
+        var section = section
+        var conditions: [PropertyCondition] = []
+        for (key, value) in section.entries() {
+            let path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !path.contains(where: \.isEmpty) else {
+                throw .invalidValue(key: section.keyPath(key), message: "\"\(key)\" is not a dotted property path such as order.total")
+            }
+            conditions.append(PropertyCondition(path: path, test: try propertyTest(value, key: section.keyPath(key))))
+        }
+        return conditions
+    }
+
+    private static func propertyTest(_ value: ConfigTree, key: String) throws(ConfigurationError) -> PropertyCondition.Test {
+        let usage = "expected a value, or one of { ne: v }, { in: [a, b] }, { gt: n }, { gte: n }, { lt: n }, { lte: n }, { exists: true|false }"
+        if case .scalar(let text) = value { return .equals(text) }
+        if value == .null { return .equals("null") }
+        var test = try ConfigSection(value, path: key)
+        guard let operation = test.keys.first, test.keys.count == 1 else { throw .invalidValue(key: key, message: usage) }
+        if operation == "in" { return .oneOf(try test.stringList("in") ?? []) }
+        guard let operand = try test.string(operation) else { throw .invalidValue(key: key, message: usage) }
+        switch operation {
+        case "ne": return .notEquals(operand)
+        case "exists":
+            guard operand == "true" || operand == "false" else { throw .invalidValue(key: test.keyPath(operation), message: "expected true or false") }
+            return .exists(operand == "true")
+        case "gt", "gte", "lt", "lte":
+            guard let number = Double(operand) else { throw .invalidValue(key: test.keyPath(operation), message: "expected a number") }
+            switch operation {
+            case "gt": return .greaterThan(number)
+            case "gte": return .atLeast(number)
+            case "lt": return .lessThan(number)
+            default: return .atMost(number)
+            }
+        default: throw .invalidValue(key: key, message: usage)
+        }
     }
 
     private static func readLimits(_ section: ConfigSection) throws(ConfigurationError) -> JourneydConfiguration.Limits {

@@ -64,11 +64,15 @@ struct TrackingClient {
         return try await execute(request)
     }
 
-    /// GETs from the admin API (plain HTTP on loopback) with the admin token unless nil.
-    func admin(_ pathAndQuery: String, method: HTTPMethod = .GET, token: String? = DaemonProcess.adminToken) async throws -> Reply {
+    /// Calls the admin API (plain HTTP on loopback) with the admin token unless nil.
+    func admin(_ pathAndQuery: String, method: HTTPMethod = .GET, token: String? = DaemonProcess.adminToken, body: String? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://\(daemon.adminAddress)\(pathAndQuery)")
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
         return try await execute(request)
     }
 
