@@ -12,13 +12,13 @@ struct JourneyBench: AsyncParsableCommand {
 
     enum Part: String, CaseIterable, ExpressibleByArgument {
         case parse, stitch, memory, http
-        case wal, snapshot
+        case wal, snapshot, resolve
         case snapshotLoad = "snapshot-load"
         case httpPlain = "http-plain"
         case httpGzip = "http-gzip"
     }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip, wal, snapshot, snapshot-load. Default: all but snapshot and snapshot-load.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Run only these (comma or space separated): parse, stitch, memory, http (both variants), http-plain, http-gzip, wal, resolve, snapshot, snapshot-load. Default: all but snapshot and snapshot-load.")
     var only: [String] = []
 
     @Option(name: .long, help: "PRNG seed for every generated corpus.")
@@ -47,6 +47,9 @@ struct JourneyBench: AsyncParsableCommand {
 
     @Option(name: .customLong("preload-events"), help: "snapshot-load: events sent to the daemon before the measured windows.")
     var preloadEvents: Int = 2_000_000
+
+    @Option(name: .customLong("resolve-sizes"), help: "resolve: component sizes (touchpoints), comma separated.")
+    var resolveSizes = "1000,10000,100000,1000000"
 
     @Option(name: .long, help: "http: seconds of load per variant (ignored with --requests).")
     var seconds: Double = 10
@@ -171,6 +174,17 @@ struct JourneyBench: AsyncParsableCommand {
             table.note(
                 "memory: RSS \(Format.bytes(Double(result.residentBefore))) before the stitcher, \(Format.bytes(Double(result.residentAfter))) after (malloc_trim both times), growth \(Format.bytes(Double(result.residentAfter - result.residentBefore))); properties \(Format.bytes(Double(result.propertiesBytes))) total; traits carried \(Format.bytes(Double(result.traitBytes))) (kept per profile, counted in net)")
             interference(&table, "stitch/memory", result.foreignCores)
+        }
+
+        if selected(.resolve) {
+            let sizes = resolveSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            for row in ResolveBenchmark.run(sizes: sizes, log: log) {
+                table.add(
+                    "9 re-resolution (1 core)", "component of \(Format.number(Double(row.touchpoints))) touchpoints",
+                    String(format: "%.2f ms", row.milliseconds) + String(format: " (%.2f µs/touchpoint)", row.microsecondsPerTouchpoint))
+                table.note(
+                    "resolve: \(Format.number(Double(row.touchpoints))) touchpoints in \(row.profiles) profiles tied into one component by \(row.blockedMerges) refused merges; one late event replays it all (median of 5)")
+            }
         }
 
         if selected(.wal) {

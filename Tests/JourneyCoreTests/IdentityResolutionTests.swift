@@ -45,13 +45,21 @@ struct IdentityResolutionTests {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         stitcher.applyAll(household)
         stitcher.applyAll((0..<20).map { T.event("x\($0)", at: 1000 + Int64($0), ids: [T.anon("stranger-\($0 % 4)")]) })
+        // Two strangers' browsers joined by a login: a component built with a merge.
+        stitcher.applyAll([T.event("x-login", at: 1100, ids: [T.user("joined"), T.anon("stranger-2"), T.anon("stranger-3")])])
         let before = stitcher.counters.reResolvedTouchpoints
         // A late event of the household: only its five touchpoints (and the new one) are replayed.
         stitcher.applyAll([T.event("h0", at: 50, ids: [T.device("tablet")])])
         #expect(stitcher.counters.reResolvedTouchpoints - before == 6)
-        // A late event of a stranger replays that stranger's five.
+        // A late event of a stranger whose profile was built without merges or refusals joins it
+        // in place: nothing is replayed.
         stitcher.applyAll([T.event("x-late", at: 900, ids: [T.anon("stranger-1")])])
-        #expect(stitcher.counters.reResolvedTouchpoints - before == 6 + 6)
+        #expect(stitcher.counters.reResolvedTouchpoints - before == 6)
+        #expect(stitcher.messageIDs(of: pid("x-late")).count == 6)
+        // One of the joined pair: its eleven touchpoints (and the new one) are replayed.
+        stitcher.applyAll([T.event("x-late-2", at: 950, ids: [T.anon("stranger-3")])])
+        #expect(stitcher.counters.reResolvedTouchpoints - before == 6 + 12)
+        #expect(stitcher.counters.reResolutions == 2)
     }
 
     @Test func theAliasReadingFollowsTheCanonicalOrder() {

@@ -16,6 +16,8 @@ struct IdentifierClusters {
     private var size = ChunkedArray<UInt32>()
     /// The latest event of the cluster, valid at roots; nil while no event has been placed.
     private var latest = ChunkedArray<EventReference?>()
+    /// What placing its events has involved, valid at roots (`ComponentHistory`).
+    private var history = ChunkedArray<ComponentHistory>()
 
     var count: Int { parent.count }
 
@@ -26,6 +28,7 @@ struct IdentifierClusters {
         next.append(id)
         size.append(1)
         latest.append(nil)
+        history.append([])
     }
 
     /// The root of `id`'s cluster, without shortening the path (for readers of a shared copy).
@@ -54,6 +57,14 @@ struct IdentifierClusters {
         latest[Int(root)] = event
     }
 
+    func history(ofRoot root: UInt32) -> ComponentHistory {
+        history[Int(root)]
+    }
+
+    mutating func noteHistory(_ more: ComponentHistory, ofRoot root: UInt32) {
+        history[Int(root)].formUnion(more)
+    }
+
     func memberCount(ofRoot root: UInt32) -> Int {
         Int(size[Int(root)])
     }
@@ -71,6 +82,8 @@ struct IdentifierClusters {
         let successor = next[Int(first)]
         next[Int(first)] = next[Int(second)]
         next[Int(second)] = successor
+        history[Int(first)].formUnion(history[Int(second)])
+        history[Int(second)] = []
         var displaced = latest[Int(second)]
         if latest[Int(first)] == nil {
             latest[Int(first)] = displaced
@@ -100,6 +113,7 @@ struct IdentifierClusters {
             next[Int(member)] = member
             size[Int(member)] = 1
             latest[Int(member)] = nil
+            history[Int(member)] = []
         }
     }
 }
@@ -110,4 +124,18 @@ struct IdentifierClusters {
 struct EventReference: Equatable {
     var timestamp: Int64
     var payload: PayloadLocation
+}
+
+/// What placing a component's events has involved so far. A component none of these happened in
+/// holds a single profile built without merges, which a late event can join in place
+/// (`Stitcher.placeArriving`) instead of re-resolving the component.
+struct ComponentHistory: OptionSet {
+    let rawValue: UInt8
+
+    /// Two profiles were joined.
+    static let merged = ComponentHistory(rawValue: 1)
+    /// A join or a link was refused (merge protection or a split rule): it may hold several profiles.
+    static let refused = ComponentHistory(rawValue: 2)
+    /// An alias was placed (its reading of `previousId` depends on the order).
+    static let alias = ComponentHistory(rawValue: 4)
 }

@@ -43,7 +43,7 @@ struct PayloadArena {
     mutating func overwrite(at location: PayloadLocation, count: Int) {
         let start = Int(location.offset)
         blocks[Int(location.block)].withUnsafeMutableBytes { block in
-            UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)]).initializeMemory(as: UInt8.self, repeating: 0)
+            _ = UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 

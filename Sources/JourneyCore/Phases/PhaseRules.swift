@@ -3,11 +3,28 @@
 /// Immutable and `Sendable`; shared by all ingest tasks. The built-in table follows Segment's
 /// e-commerce and mobile lifecycle specs (see docs/PHASES.md for the table and the reasoning).
 public struct PhaseRules: Sendable {
-    public private(set) var rules: [PhaseRule]
+    public let rules: [PhaseRule]
+    /// Rules that only name a track event exactly (most of the table): event name → the index of
+    /// the first such rule, found by one lookup instead of a scan.
+    private let trackNameRules: [String: Int]
+    /// The indices of all other rules, in order.
+    private let otherRules: [Int]
 
     /// - Parameter operatorRules: configured rules, tried before the built-in ones.
     public init(operatorRules: [PhaseRule] = []) {
-        self.rules = operatorRules + Self.builtIn
+        let rules = operatorRules + Self.builtIn
+        var trackNameRules: [String: Int] = [:]
+        var otherRules: [Int] = []
+        for (index, rule) in rules.enumerated() {
+            if rule.type == .track, let event = rule.event, !event.isGlob, rule.channel == nil, rule.properties.isEmpty {
+                if trackNameRules[event.text] == nil { trackNameRules[event.text] = index }
+            } else {
+                otherRules.append(index)
+            }
+        }
+        self.rules = rules
+        self.trackNameRules = trackNameRules
+        self.otherRules = otherRules
         self.operatorRuleCount = operatorRules.count
     }
 
@@ -24,7 +41,12 @@ public struct PhaseRules: Sendable {
     /// The index in `rules` of the first rule that matches (below `operatorRuleCount`: an
     /// operator rule), or nil.
     public func firstMatch(type: EventType, event: String?, channel: String, properties: JSONValue? = nil) -> Int? {
-        rules.firstIndex { $0.matches(type: type, event: event, channel: channel, properties: properties) }
+        let byName = type == .track ? event.flatMap { trackNameRules[$0] } : nil
+        for index in otherRules {
+            if let byName, byName < index { return byName }
+            if rules[index].matches(type: type, event: event, channel: channel, properties: properties) { return index }
+        }
+        return byName
     }
 
     public static let builtIn: [PhaseRule] = {

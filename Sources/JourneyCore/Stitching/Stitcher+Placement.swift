@@ -24,10 +24,10 @@ extension Stitcher {
         var component: [UInt32] = []
     }
 
-    /// Places an arriving touchpoint; if it reached a component out of canonical order, the
-    /// component is left for `settle()`.
-    mutating func placeArriving(_ touchpoint: StoredTouchpoint, cause: ResolutionCause) {
-        let links = self.links(of: .touchpoint(touchpoint))
+    /// Places an arriving touchpoint whose payload holds `carried` (its links, as `store` wrote
+    /// them); if it reached a component out of canonical order, the component is left for `settle()`.
+    mutating func placeArriving(_ touchpoint: StoredTouchpoint, carried: [UInt32], isAlias: Bool, cause: ResolutionCause) {
+        let links = self.links(carried: carried, isAlias: isAlias)
         var late = false
         for link in links.component {
             let root = clusters.root(of: link)
@@ -36,10 +36,79 @@ extension Stitcher {
                 break
             }
         }
-        place(.touchpoint(touchpoint), links: links)
-        if late, let first = links.component.first {
-            unsettled.append((first, cause))
+        guard late else {
+            place(.touchpoint(touchpoint), links: links)
+            return
         }
+        if let profile = profileJoinedInPlace(by: touchpoint, links: links) {
+            let previousID = profiles[Int(profile)]!.id
+            place(.touchpoint(touchpoint), links: links)
+            renameIfAnchorMoved(profile, from: previousID, cause: cause)
+        } else {
+            place(.touchpoint(touchpoint), links: links)
+            if let first = links.component.first { unsettled.append((first, cause)) }
+        }
+    }
+
+    /// The profile a late event can join where it is, with the same result as re-resolving its
+    /// component: the component is one profile built without merges, refusals or aliases (so every
+    /// event after its first carried an identifier seen before it), the event is no alias and
+    /// breaks no limit, and it carries an identifier of a touchpoint just before its place (or of
+    /// the profile's first touchpoint, when it comes first). Then in canonical order it would have
+    /// joined that profile too, and nothing after it would have gone differently. Nil otherwise.
+    private func profileJoinedInPlace(by touchpoint: StoredTouchpoint, links: Links) -> Int32? {
+        guard splitRules.isEmpty, links.component.count == links.linking.count, touchpoint.type != .alias,
+            let first = links.linking.first
+        else { return nil }
+        let root = clusters.findRoot(of: first)
+        guard clusters.history(ofRoot: root).isEmpty else { return nil }
+        var profile: Int32?
+        var added = SmallMap<IdentifierType, Int>()
+        for link in links.linking {
+            let linkRoot = clusters.findRoot(of: link)
+            let slot = owner[Int(link)]
+            if slot < 0 {
+                // Only an identifier never linked before may be new to the profile.
+                guard linkRoot == link, clusters.latestEvent(ofRoot: link) == nil else { return nil }
+                added[identifierList[Int(link)].type, default: 0] += 1
+            } else if linkRoot != root || (profile != nil && profile != slot) {
+                return nil
+            } else {
+                profile = slot
+            }
+        }
+        guard let profile, let record = profiles[Int(profile)], record.retained == nil else { return nil }
+        for (type, count) in added {
+            if let limit = policy.limit(for: type), (record.typeCounts[type] ?? 0) + count > limit { return nil }
+        }
+        let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
+        if position == 0 { return carriesAny(of: links.linking, record.touchpoints[0]) ? profile : nil }
+        for index in stride(from: position - 1, through: max(0, position - 64), by: -1)
+        where carriesAny(of: links.linking, record.touchpoints[index]) {
+            return profile
+        }
+        return nil
+    }
+
+    private func carriesAny(of identifiers: [UInt32], _ touchpoint: StoredTouchpoint) -> Bool {
+        payloads.payload(of: touchpoint) { payload in
+            for index in 0..<payload.linkCount where identifiers.contains(payload.link(index)) { return true }
+            return false
+        }
+    }
+
+    /// After a late event joined a profile in place: if it became the profile's first touchpoint,
+    /// the id moves to it and the previous id is superseded (it forwards).
+    private mutating func renameIfAnchorMoved(_ slot: Int32, from previousID: ProfileID, cause: ResolutionCause) {
+        let first = profiles[Int(slot)]!.touchpoints[0]
+        let id = payloads.payload(of: first) { ProfileID(source: sources[$0.sourceIndex].utf8, messageID: $0.messageID) }
+        guard id != previousID else { return }
+        profiles[Int(slot)]!.id = id
+        slotByProfileID[previousID] = nil
+        becameLive(id, slot: slot)
+        forwarding[previousID] = id
+        superseded[previousID] = MergeRecord(
+            from: previousID, into: id, at: Timestamp(millisecondsSinceEpoch: cause.at), messageID: cause.messageID, reason: .superseded)
     }
 
     /// Places during re-resolution (items come in canonical order).
@@ -52,19 +121,25 @@ extension Stitcher {
     /// for an alias the reading of `previousId` in force at this point of the canonical order —
     /// its `user_id` if a profile owns that, else its `anonymous_id`.
     private func links(of placement: Placement) -> Links {
-        var own: [UInt32]
-        var candidates: (user: UInt32, anonymous: UInt32)?
         switch placement {
         case .touchpoint(let touchpoint):
-            (own, candidates) = payloads.payload(of: touchpoint) { payload in
-                var links = payload.links
-                guard payload.isAlias, links.count >= 2 else { return (links, nil) }
-                let anonymous = links.removeLast()
-                let user = links.removeLast()
-                return (links, (user, anonymous))
-            }
+            return payloads.payload(of: touchpoint) { links(carried: $0.links, isAlias: $0.isAlias) }
         case .retained(let retained):
-            own = retained.identifierIDs
+            return links(carried: retained.identifierIDs, isAlias: false)
+        }
+    }
+
+    /// `links(of:)` for the identifiers a payload carries (with an alias's two readings last).
+    private func links(carried: [UInt32], isAlias: Bool) -> Links {
+        var own = carried
+        var candidates: (user: UInt32, anonymous: UInt32)?
+        if isAlias, own.count >= 2 {
+            let anonymous = own.removeLast()
+            candidates = (own.removeLast(), anonymous)
+        }
+        // Usually no identifier is shared or erased: keep the array as it is.
+        if candidates == nil, own.allSatisfy({ identifierFlags[Int($0)].isEmpty }) {
+            return Links(linking: own, component: own)
         }
         var result = Links()
         var firstShared: UInt32?
@@ -109,6 +184,7 @@ extension Stitcher {
         var pendingCounts = SmallMap<IdentifierType, Int>()
         var refused: [(slot: Int32, reason: MergeRecord.Reason)] = []
         var linksRefused = 0
+        var joined = false
         for link in links.linking {
             let type = identifierList[Int(link)].type
             let slot = owner[Int(link)]
@@ -127,6 +203,7 @@ extension Stitcher {
                 refused.append((slot, conflict))
             } else if let current = group {
                 group = join(current, slot, by: placement, reason: reason)
+                joined = true
             } else {
                 group = slot
             }
@@ -147,7 +224,13 @@ extension Stitcher {
         for link in links.component {
             root = root.map { joinComponents($0, link) } ?? link
         }
-        if let root, case .touchpoint(let touchpoint) = placement {
+        guard let root else { return }
+        var involved: ComponentHistory = []
+        if joined { involved.insert(.merged) }
+        if !refused.isEmpty || linksRefused > 0 { involved.insert(.refused) }
+        if reason == .alias { involved.insert(.alias) }
+        if !involved.isEmpty { clusters.noteHistory(involved, ofRoot: clusters.root(of: root)) }
+        if case .touchpoint(let touchpoint) = placement {
             noteLatest(touchpoint.reference, inComponentOf: root)
         }
     }
@@ -321,6 +404,17 @@ extension Stitcher {
     /// Whether `lhs` comes before `rhs` in the canonical order: corrected time, then message id
     /// (UTF-8 bytes), then source name.
     func precedes(_ lhs: EventReference, _ rhs: EventReference) -> Bool {
+        Self.precedes(lhs, rhs, payloads: payloads, sources: sources)
+    }
+
+    func touchKey(of touchpoint: StoredTouchpoint) -> TouchKey {
+        Self.touchKey(of: touchpoint, payloads: payloads, sources: sources)
+    }
+
+    // The order itself takes the arena and the source names as arguments, so that a sort can use
+    // it through two local references instead of capturing (and copying) the whole stitcher.
+
+    static func precedes(_ lhs: EventReference, _ rhs: EventReference, payloads: PayloadArena, sources: NameTable) -> Bool {
         if lhs.timestamp != rhs.timestamp { return lhs.timestamp < rhs.timestamp }
         return payloads.payload(at: lhs.payload) { left in
             payloads.payload(at: rhs.payload) { right in
@@ -330,16 +424,16 @@ extension Stitcher {
         }
     }
 
-    func precedes(_ lhs: Placement, _ rhs: Placement) -> Bool {
+    static func precedes(_ lhs: Placement, _ rhs: Placement, payloads: PayloadArena, sources: NameTable) -> Bool {
         switch (lhs, rhs) {
-        case (.touchpoint(let left), .touchpoint(let right)): return precedes(left.reference, right.reference)
+        case (.touchpoint(let left), .touchpoint(let right)): return precedes(left.reference, right.reference, payloads: payloads, sources: sources)
         case (.retained(let left), .retained(let right)): return left.history.anchor < right.history.anchor
-        case (.retained(let left), .touchpoint(let right)): return left.history.anchor < touchKey(of: right)
-        case (.touchpoint(let left), .retained(let right)): return touchKey(of: left) < right.history.anchor
+        case (.retained(let left), .touchpoint(let right)): return left.history.anchor < touchKey(of: right, payloads: payloads, sources: sources)
+        case (.touchpoint(let left), .retained(let right)): return touchKey(of: left, payloads: payloads, sources: sources) < right.history.anchor
         }
     }
 
-    func touchKey(of touchpoint: StoredTouchpoint) -> TouchKey {
+    static func touchKey(of touchpoint: StoredTouchpoint, payloads: PayloadArena, sources: NameTable) -> TouchKey {
         TouchKey(timestamp: touchpoint.timestamp, messageID: payloads.messageID(of: touchpoint), source: sources[touchpoint.sourceIndex])
     }
 

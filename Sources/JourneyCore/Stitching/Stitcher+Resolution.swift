@@ -24,10 +24,10 @@ extension Stitcher {
             oldSlots.append(owner[Int(member)])
         }
         var items: [Placement] = []
+        items.reserveCapacity(oldSlots.reduce(0) { $0 + profiles[Int($1)]!.touchpoints.count + 1 })
         var formerIDs: [(id: ProfileID, anchor: Anchor, own: Bool)] = []
         for slot in oldSlots {
             let record = takeOut(slot)
-            items.reserveCapacity(items.count + record.touchpoints.count + 1)
             for touchpoint in record.touchpoints { items.append(.touchpoint(touchpoint)) }
             let anchor: Anchor
             if let retained = record.retained {
@@ -49,7 +49,10 @@ extension Stitcher {
             ownedIdentifierCount -= 1
         }
         clusters.dissolve(members)
-        items.sort { precedes($0, $1) }
+        do {
+            let (arena, names) = (payloads, sources)
+            items.sort { Self.precedes($0, $1, payloads: arena, sources: names) }
+        }
         for item in items { placeReplayed(item) }
         counters.reResolutions += 1
         counters.reResolvedTouchpoints += items.count
@@ -59,15 +62,18 @@ extension Stitcher {
         for member in members where owner[Int(member)] >= 0 && seenSlots.insert(owner[Int(member)]).inserted {
             newSlots.append(owner[Int(member)])
         }
-        let explained = Set(newSlots.flatMap { profiles[Int($0)]!.history.compactMap { $0.isMerge ? $0.from : nil } })
+        var explained = Set<ProfileID>()
+        for slot in newSlots {
+            for merge in profiles[Int(slot)]!.history where merge.isMerge { explained.insert(merge.from) }
+        }
         var slotByAnchorID: [ProfileID: Int32]?
         for former in formerIDs where slotByProfileID[former.id] == nil && !explained.contains(former.id) {
             // An id names the touchpoint it derives from: find where that went; failing that (an
             // absorbed profile's first touchpoint dropped over the cap), where its profile's went.
-            var holder = former.own ? newSlots.first { holds(profiles[Int($0)]!, former.anchor) } : nil
+            var holder = former.own ? slot(holding: former.anchor, among: newSlots) : nil
             if holder == nil {
                 if slotByAnchorID == nil { slotByAnchorID = anchorIDs(of: newSlots) }
-                holder = slotByAnchorID![former.id] ?? newSlots.first { holds(profiles[Int($0)]!, former.anchor) }
+                holder = slotByAnchorID![former.id] ?? slot(holding: former.anchor, among: newSlots)
             }
             guard let holder else { continue }
             let current = profiles[Int(holder)]!.id
@@ -110,6 +116,11 @@ extension Stitcher {
             }
         }
         return result
+    }
+
+    private func slot(holding anchor: Anchor, among slots: [Int32]) -> Int32? {
+        for slot in slots where holds(profiles[Int(slot)]!, anchor) { return slot }
+        return nil
     }
 
     private func holds(_ record: ProfileRecord, _ anchor: Anchor) -> Bool {

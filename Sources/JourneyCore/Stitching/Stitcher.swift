@@ -173,7 +173,7 @@ public struct Stitcher: Sendable {
             type: event.type, phase: event.phase
         )
         counters.eventsStored += 1
-        placeArriving(touchpoint, cause: ResolutionCause(event))
+        placeArriving(touchpoint, carried: links, isAlias: isAlias, cause: ResolutionCause(event))
         return (touchpoint, links)
     }
 

@@ -101,9 +101,16 @@ final class DaemonMetrics: Sendable {
         Gauge(label: "journeyd_profiles").record(stats.profiles)
         Gauge(label: "journeyd_identifiers").record(stats.identifiers)
         Gauge(label: "journeyd_touchpoints").record(stats.touchpoints)
+        // The current profiles' merge history: re-resolution and erasure can lower these, so gauges.
+        Gauge(label: "journeyd_merges").record(stats.stitcher.merges)
+        Gauge(label: "journeyd_blocked_merges").record(stats.stitcher.blockedMerges)
+        Gauge(label: "journeyd_links_refused").record(stats.stitcher.linksRefused)
+        Gauge(label: "journeyd_shared_identifiers").record(stats.sharedIdentifiers)
+        Gauge(label: "journeyd_suppressed_identifiers").record(stats.suppressedIdentifiers)
         var totals: [(String, Int)] = [
-            ("journeyd_merges_total", stats.stitcher.merges), ("journeyd_blocked_merges_total", stats.stitcher.blockedMerges),
-            ("journeyd_links_refused_total", stats.stitcher.linksRefused),
+            ("journeyd_re_resolutions_total", stats.stitcher.reResolutions),
+            ("journeyd_re_resolved_touchpoints_total", stats.stitcher.reResolvedTouchpoints),
+            ("journeyd_erasures_total", stats.stitcher.erasures), ("journeyd_splits_total", stats.stitcher.splits),
         ]
         if let wal = stats.wal {
             totals += [("journeyd_wal_bytes_written_total", Int(wal.bytesWritten)), ("journeyd_wal_syncs_total", Int(wal.syncs))]
