@@ -8,5 +8,6 @@ struct JourneyctlCommand: AsyncParsableCommand {
         abstract: "Tools beside the journeyd daemon.",
         subcommands: [
             CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self, StreamLoadCommand.self,
+            SimulateCommand.self, ScoreCommand.self,
         ])
 }
