@@ -82,9 +82,12 @@ struct StitchingEvaluationTests {
         #expect(evaluation.connectedComponents.clusters == 3)
     }
 
-    @Test func householdsMergedCountsEachHouseholdOnce() {
+    @Test func aHouseholdIsMergedWhenBothCustomersAreMostlyInOneCluster() {
+        // Household 10: both mostly in cluster 5. Household 11: customer 3's one tablet event
+        // sits in customer 2's cluster 7, but each is mostly in its own cluster.
         let merged = StitchingEvaluation.householdsMerged(
-            customers: [0, 1, 0, 1, 2, 3], households: [10, 10, 10, 10, 11, 11], clusters: [5, 5, 6, 6, 7, 8])
+            customers: [0, 1, 0, 1, 0, 2, 2, 3, 3, 3], households: [10, 10, 10, 10, 10, 11, 11, 11, 11, 11],
+            clusters: [5, 5, 5, 5, 6, 7, 7, 7, 8, 8])
         #expect(merged == 1)
     }
 

@@ -11,7 +11,7 @@ public struct StitchingEvaluation: Sendable, Equatable {
     public struct Clustering: Sendable, Equatable {
         public var pairs: PairCounts
         public var clusters: Int
-        /// Households (two customers sharing a device) with both customers' events in one cluster.
+        /// Households (two customers sharing a device) whose customers are mostly in one cluster.
         public var householdsMerged: Int
     }
 
@@ -87,20 +87,23 @@ public struct StitchingEvaluation: Sendable, Equatable {
             connectedComponents: clustering(components))
     }
 
-    /// Households whose two customers have events in one cluster.
+    /// Households whose two customers are mostly in one cluster: the cluster holding most of one
+    /// customer's events also holds most of the other's. (A few events of one customer in the
+    /// other's profile — the tablet used before logging in — cost precision, not a merge.)
     static func householdsMerged(customers: [Int], households: [Int?], clusters: [Int]) -> Int {
-        var firstCustomer: [Int: Int] = [:]
-        var merged = Set<Int>()
+        var counts: [Int: [Int: Int]] = [:]
+        var householdOf: [Int: Int] = [:]
         for position in customers.indices {
             guard let household = households[position] else { continue }
-            let cell = clusters[position] << 32 | household
-            if let seen = firstCustomer[cell] {
-                if seen != customers[position] { merged.insert(household) }
-            } else {
-                firstCustomer[cell] = customers[position]
-            }
+            householdOf[customers[position]] = household
+            counts[customers[position], default: [:]][clusters[position], default: 0] += 1
         }
-        return merged.count
+        var main: [Int: [Int]] = [:]
+        for (customer, byCluster) in counts {
+            let top = byCluster.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!.key
+            main[householdOf[customer]!, default: []].append(top)
+        }
+        return main.values.count { $0.count == 2 && $0[0] == $0[1] }
     }
 
     private static func key(_ source: String, _ messageID: String) -> String {

@@ -255,10 +255,10 @@ struct EventWriter {
         json.endObject()
         json.endObject()
         json.string("event", name)
-        messageID = "tkt-\(customer.index)-\(call)\(step)"
+        messageID = "tkt-\(customer.tag)-\(customer.index)-\(call)\(step)"
         json.string("messageId", messageID)
         json.beginObject("properties")
-        json.string("ticket_id", "T\(customer.index)-\(call)")
+        json.string("ticket_id", "T\(customer.tag)-\(customer.index)-\(call)")
         json.string("reason", rng.pick(["Where is my order?", "Return an item", "Change my address", "Payment failed"]))
         json.int("duration_s", rng.int(in: 45...1_800))
         json.endObject()
@@ -279,12 +279,13 @@ struct EventWriter {
         json.endObject()
         json.string("event", name)
         let store = 100 + (customer.index + visit) % 40
-        messageID = "pos-\(store)-\(customer.index)\(visit)" + (name == "Order Refunded" ? "-r" : "")
+        let receipt = "pos-\(store)-\(customer.tag)-\(customer.index)-\(visit)"
+        messageID = receipt + (name == "Order Refunded" ? "-r" : "")
         json.string("messageId", messageID)
         let product = products[rng.below(products.count)]
         json.beginObject("properties")
         if let loyalty = customer.loyaltyID { identifierString("loyalty_id", loyalty, type: "loyalty_id") }
-        json.string("order_id", "pos-\(store)-\(customer.index)\(visit)")
+        json.string("order_id", receipt)
         json.string("store_id", "store_\(store)")
         json.money("total", cents: product.priceCents)
         json.string("currency", "GBP")

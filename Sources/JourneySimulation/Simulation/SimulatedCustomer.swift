@@ -27,6 +27,8 @@ public struct SimulatedCustomer: Sendable {
     }
 
     public var index: Int
+    /// The simulation's tag (0–999, from the seed): part of every id the customer's records carry.
+    public var tag: Int
     /// The ground truth's customer id: `c` + the index.
     public var id: String { "c" + String(index) }
     /// Household number (index / 2) when this customer shares a device with its partner (index ^ 1).
@@ -109,7 +111,7 @@ public struct SimulatedPopulation: Sendable {
         }
 
         var customer = SimulatedCustomer(
-            index: index, household: sharing ? household : nil, devices: devices, userID: nil, userIDIsNumber: false, email: nil,
+            index: index, tag: tag, household: sharing ? household : nil, devices: devices, userID: nil, userIDIsNumber: false, email: nil,
             phone: nil, phoneAtSignUp: false, loyaltyID: nil, loyaltyLinkedOnline: false, firstName: first, lastName: last)
         let local = "\(first).\(last).\(tag).\(index)"
         let domain = rng.pick(Catalog.emailDomains)
