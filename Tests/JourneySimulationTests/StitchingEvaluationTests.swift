@@ -91,28 +91,28 @@ struct StitchingEvaluationTests {
         #expect(merged == 1)
     }
 
+    /// A simulation of 300 customers scored as if journeyd had found every customer exactly, so
+    /// only the connected-components figures say anything.
+    static func scoreOfTheTruth(seed: UInt64, sharedDeviceRate: Double) throws -> StitchingEvaluation {
+        var settings = SimulationSettings(seed: seed, customers: 300)
+        settings.rates.sharedDevice = sharedDeviceRate
+        let corpus = try SimulatedCorpus.generate(settings)
+        let stored = corpus.events.map { StoredTouchpoints.Row(source: $0.source.name, messageID: $0.messageID, profileID: "p" + String($0.customer)) }
+        return StitchingEvaluation.evaluate(truth: corpus.events.map(GroundTruthRecord.init), stored: stored)
+    }
+
     /// Without shared devices the simulated identifiers link each customer's events and nothing
     /// else: connected components then find the truth exactly, so every miss of journeyd's in a
     /// full score is the hard cases', not the generator's.
     @Test func withoutSharedDevicesConnectedComponentsFindTheTruth() throws {
-        var settings = SimulationSettings(seed: 3, customers: 300)
-        settings.rates.sharedDevice = 0
-        let corpus = try SimulatedCorpus.generate(settings)
-        let truth = corpus.events.map(GroundTruthRecord.init)
-        let stored = corpus.events.map { StoredTouchpoints.Row(source: $0.source.name, messageID: $0.messageID, profileID: "p" + String($0.customer)) }
-        let evaluation = StitchingEvaluation.evaluate(truth: truth, stored: stored)
+        let evaluation = try Self.scoreOfTheTruth(seed: 3, sharedDeviceRate: 0)
         #expect(evaluation.connectedComponents.pairs.precision == 1)
         #expect(evaluation.connectedComponents.pairs.recall == 1)
         #expect(evaluation.connectedComponents.clusters == evaluation.customers)
     }
 
     @Test func sharedDevicesMergeHouseholdsInConnectedComponents() throws {
-        var settings = SimulationSettings(seed: 4, customers: 300)
-        settings.rates.sharedDevice = 0.5
-        let corpus = try SimulatedCorpus.generate(settings)
-        let truth = corpus.events.map(GroundTruthRecord.init)
-        let stored = corpus.events.map { StoredTouchpoints.Row(source: $0.source.name, messageID: $0.messageID, profileID: "p" + String($0.customer)) }
-        let evaluation = StitchingEvaluation.evaluate(truth: truth, stored: stored)
+        let evaluation = try Self.scoreOfTheTruth(seed: 4, sharedDeviceRate: 0.5)
         #expect(evaluation.households > 40)
         #expect(evaluation.connectedComponents.householdsMerged == evaluation.households)
         #expect(evaluation.connectedComponents.pairs.precision < 0.9)

@@ -15,25 +15,21 @@ struct ScoreReport {
 
     var json: String {
         let e = evaluation
-        func clustering(_ c: StitchingEvaluation.Clustering) -> [String: Any] {
+        func clustering(_ c: StitchingEvaluation.Clustering) -> [String: Any?] {
             [
                 "precision": c.pairs.precision, "recall": c.pairs.recall, "f1": c.pairs.f1, "clusters": c.clusters,
                 "households_merged": c.householdsMerged, "true_pairs": c.pairs.truePairs, "predicted_pairs": c.pairs.predictedPairs,
                 "agreeing_pairs": c.pairs.agreeingPairs,
             ]
         }
-        let object: [String: Any] = [
-            "snapshot": snapshot, "truth": truth,
-            "events": [
-                "sent": e.sent, "delivered": e.delivered, "stored_rows": e.storedRows, "matched": e.matched, "lost": e.lost,
-                "duplicated": e.duplicated, "unexpected": e.unexpected,
-            ],
-            "customers": e.customers, "households": e.households, "properties_bytes_mean": propertiesMean,
-            "journeyd": clustering(e.journeyd), "connected_components": clustering(e.connectedComponents),
+        let events: [String: Any?] = [
+            "sent": e.sent, "delivered": e.delivered, "stored_rows": e.storedRows, "matched": e.matched, "lost": e.lost,
+            "duplicated": e.duplicated, "unexpected": e.unexpected,
         ]
-        // Only strings, integers, finite doubles and dictionaries of them: serialisation cannot fail.
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.object([
+            "snapshot": snapshot, "truth": truth, "events": events, "customers": e.customers, "households": e.households,
+            "properties_bytes_mean": propertiesMean, "journeyd": clustering(e.journeyd), "connected_components": clustering(e.connectedComponents),
+        ])
     }
 
     var text: String {

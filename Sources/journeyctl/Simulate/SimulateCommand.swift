@@ -137,6 +137,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let targetRate = rate > 0 ? rate : nil
         let result: SendResult
         let target: String
+        var connectionCount = connections
         if let https {
             target = https
             let batches = try HTTPSBatchSender.batches(corpus, batchSize: batchSize, shift: shift, gzip: gzip)
@@ -148,12 +149,13 @@ struct SimulateCommand: AsyncParsableCommand {
             target = address.description
             let tls = try StreamClientTLS.context(caFile: ca, certificateFile: nil, keyFile: nil)
             let lanes = try StreamSender.lanes(corpus, connections: connections, shift: shift)
+            connectionCount = lanes.count
             let sender = StreamSender(target: address, tls: tls, keyPrefix: keyPrefix, rate: targetRate, windowBytes: window.bytes, chunkBytes: writeSize.bytes)
             log("sending over the TLS stream to \(address), \(lanes.count) connections" + (targetRate.map { ", \(TextFormat.number(Int($0))) events/s" } ?? ""))
             result = try await withProgress(total: corpus.deliveries.count, progress) { try await sender.run(lanes, progress: progress) }
         }
         let report = SimulateReport(
-            corpus: corpus, transport: https != nil ? (gzip ? "https-gzip" : "https") : "stream", target: target, connections: connections,
+            corpus: corpus, transport: https != nil ? (gzip ? "https-gzip" : "https") : "stream", target: target, connections: connectionCount,
             rate: targetRate, result: result)
         print(json ? report.json : report.text)
         if result.failures > 0 || result.rejected > 0 { throw ExitCode(1) }

@@ -4,8 +4,8 @@ import JourneySimulation
 /// The summary `journeyctl simulate` prints: what was generated and, after a send, the daemon's
 /// answers, throughput and latency percentiles. A table by default, or (`--json`) one JSON object
 /// with snake_case keys, every key always present (null where it does not apply).
-struct SimulateReport: Encodable {
-    struct Latency: Encodable {
+struct SimulateReport {
+    struct Latency {
         var unit: String
         var samples: Int
         var p50Ms: Double
@@ -13,11 +13,6 @@ struct SimulateReport: Encodable {
         var p99Ms: Double
         var p999Ms: Double
         var maxMs: Double
-
-        enum CodingKeys: String, CodingKey {
-            case unit, samples
-            case p50Ms = "p50_ms", p90Ms = "p90_ms", p99Ms = "p99_ms", p999Ms = "p999_ms", maxMs = "max_ms"
-        }
     }
 
     var customers: Int
@@ -66,45 +61,20 @@ struct SimulateReport: Encodable {
         firstError = result.firstError
     }
 
-    enum CodingKeys: String, CodingKey {
-        case customers, transport, target, connections, sent, accepted, duplicates, rejected, failures, retries, seconds, latency, deliveries
-        case uniqueEvents = "unique_events"
-        case deliveriesBySource = "deliveries_by_source"
-        case targetRate = "target_rate"
-        case eventsPerSecond = "events_per_second"
-        case megabytesPerSecond = "megabytes_per_second"
-        case firstError = "first_error"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(customers, forKey: .customers)
-        try container.encode(uniqueEvents, forKey: .uniqueEvents)
-        try container.encode(deliveries, forKey: .deliveries)
-        try container.encode(deliveriesBySource, forKey: .deliveriesBySource)
-        try container.encode(transport, forKey: .transport)
-        try container.encode(target, forKey: .target)
-        try container.encode(connections, forKey: .connections)
-        try container.encode(targetRate, forKey: .targetRate)
-        try container.encode(sent, forKey: .sent)
-        try container.encode(accepted, forKey: .accepted)
-        try container.encode(duplicates, forKey: .duplicates)
-        try container.encode(rejected, forKey: .rejected)
-        try container.encode(failures, forKey: .failures)
-        try container.encode(retries, forKey: .retries)
-        try container.encode(seconds, forKey: .seconds)
-        try container.encode(eventsPerSecond, forKey: .eventsPerSecond)
-        try container.encode(megabytesPerSecond, forKey: .megabytesPerSecond)
-        try container.encode(latency, forKey: .latency)
-        try container.encode(firstError, forKey: .firstError)
-    }
-
     var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Strings, integers and finite numbers always encode.
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var members: [String: Any?] = [
+            "customers": customers, "unique_events": uniqueEvents, "deliveries": deliveries, "deliveries_by_source": deliveriesBySource,
+            "transport": transport, "target": target, "connections": connections, "target_rate": targetRate, "sent": sent,
+            "accepted": accepted, "duplicates": duplicates, "rejected": rejected, "failures": failures, "retries": retries,
+            "seconds": seconds, "events_per_second": eventsPerSecond, "megabytes_per_second": megabytesPerSecond, "first_error": firstError,
+        ]
+        members["latency"] = latency.map { latency -> [String: Any?] in
+            [
+                "unit": latency.unit, "samples": latency.samples, "p50_ms": latency.p50Ms, "p90_ms": latency.p90Ms, "p99_ms": latency.p99Ms,
+                "p999_ms": latency.p999Ms, "max_ms": latency.maxMs,
+            ]
+        }
+        return JSONText.object(members)
     }
 
     var text: String {
