@@ -8,7 +8,7 @@ public struct ConnectedComponents {
     private var size: [Int] = []
     private var ids: [String: Int] = [:]
 
-    public init() {}
+    private init() {}
 
     /// The component label of each item, given the identifier keys of each item (an item with
     /// none is a component of its own). Labels are small integers, equal for items in one component.

@@ -24,7 +24,7 @@ public struct StoredTouchpoints: Sendable {
     /// Bytes of all rows' `properties` JSON text.
     public var propertiesBytes: Int
 
-    public init(directory: String, rows: [Row], propertiesBytes: Int) {
+    init(directory: String, rows: [Row], propertiesBytes: Int) {
         self.directory = directory
         self.rows = rows
         self.propertiesBytes = propertiesBytes

@@ -233,7 +233,7 @@ struct CustomerJourney {
 
     /// Writes one event with `body` and records it with its arrival time, junk and duplicates decided here.
     private mutating func emit(_ source: SimulatedSource, time: Int64, late: Int64, _ body: (inout EventWriter, inout SplitMix64) -> Void) {
-        writer.begin(source: source, time: time, junk: rng.chance(settings.rates.junk))
+        writer.begin(time: time, junk: rng.chance(settings.rates.junk))
         body(&writer, &rng)
         let (json, identifiers, messageID) = writer.finish()
         events.append(SimulatedEvent(

@@ -22,7 +22,6 @@ struct EventWriter {
     private var json = ByteJSON(capacity: 1_536)
     private var identifiers: [RawIdentifier] = []
     private var messageID = ""
-    private var source = SimulatedSource.website
     private var time: Int64 = 0
     private var junk = false
 
@@ -38,8 +37,7 @@ struct EventWriter {
         if !customer.devices[slot].shared { loggedInSlots |= 1 << slot }
     }
 
-    mutating func begin(source: SimulatedSource, time: Int64, junk: Bool) {
-        self.source = source
+    mutating func begin(time: Int64, junk: Bool) {
         self.time = time
         self.junk = junk
         json = ByteJSON(capacity: 1_536)

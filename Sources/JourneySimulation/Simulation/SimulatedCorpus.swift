@@ -13,7 +13,7 @@ public struct SimulatedCorpus: Sendable {
     /// Indexes into `events` in arrival order; a duplicated event appears twice.
     public let deliveries: [Int]
 
-    public init(settings: SimulationSettings, events: [SimulatedEvent], deliveries: [Int]) {
+    init(settings: SimulationSettings, events: [SimulatedEvent], deliveries: [Int]) {
         self.settings = settings
         self.events = events
         self.deliveries = deliveries

@@ -29,8 +29,6 @@ public struct SimulatedCustomer: Sendable {
     public var index: Int
     /// The simulation's tag (0–999, from the seed): part of every id the customer's records carry.
     public var tag: Int
-    /// The ground truth's customer id: `c` + the index.
-    public var id: String { "c" + String(index) }
     /// Household number (index / 2) when this customer shares a device with its partner (index ^ 1).
     public var household: Int?
     public var devices: [Device]
@@ -102,7 +100,9 @@ public struct SimulatedPopulation: Sendable {
         let deviceCount = hasAccount ? rng.pick([1, 1, 2, 2, 2, 3, 3, 4]) : 1
         for slot in 0..<deviceCount {
             let roll = rng.below(10)
-            let kind: SimulatedCustomer.DeviceKind = slot == 0 || roll < 5 ? .web : (roll < 8 ? .ios : .android)
+            // Account holders sign up on the website first; a guest's one device may be an app.
+            let web = slot == 0 ? hasAccount || roll < 7 : roll < 5
+            let kind: SimulatedCustomer.DeviceKind = web ? .web : (roll % 2 == 0 ? .ios : .android)
             devices.append(device(kind: kind, shared: false, using: &rng))
         }
         if sharing {

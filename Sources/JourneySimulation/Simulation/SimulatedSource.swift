@@ -1,7 +1,7 @@
 /// The five systems the simulated company sends events from, one journeyd source each, with the
 /// channel the daemon's config gives it. A stream connection authenticates as one source, so
 /// the corpus is kept per source.
-public enum SimulatedSource: Int, CaseIterable, Sendable, Comparable {
+public enum SimulatedSource: Int, CaseIterable, Sendable {
     /// analytics.js on the shop's website.
     case website
     /// analytics-swift / analytics-kotlin in the shop's app.
@@ -33,17 +33,10 @@ public enum SimulatedSource: Int, CaseIterable, Sendable, Comparable {
         }
     }
 
-    public init?(name: String) {
-        guard let source = Self.allCases.first(where: { $0.name == name }) else { return nil }
-        self = source
-    }
-
     /// The write key the generated daemon config gives this source.
     public func writeKey(prefix: String) -> String {
         "\(prefix)-\(name)-write-key"
     }
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// The part of a journeyd config that accepts the simulated corpus: the five sources with their
