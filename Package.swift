@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", .upToNextMinor(from: "0.2.0")),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -72,6 +73,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "JourneySimulation",
+            dependencies: ["JourneyCore", "JourneyStorage"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "journeyd",
             dependencies: [
@@ -85,6 +91,9 @@ let package = Package(
             dependencies: [
                 "JourneyServer",
                 "JourneyStorage",
+                "JourneySimulation",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,6 +108,7 @@ let package = Package(
                 "JourneyCore",
                 "JourneyServer",
                 "JourneyStorage",
+                "JourneySimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -107,6 +117,7 @@ let package = Package(
         .testTarget(name: "JourneyCoreTests", dependencies: ["JourneyCore"]),
         .testTarget(name: "JourneyStorageTests", dependencies: ["JourneyStorage"]),
         .testTarget(name: "JourneyServerTests", dependencies: ["JourneyServer"]),
+        .testTarget(name: "JourneySimulationTests", dependencies: ["JourneySimulation", "JourneyCore", "JourneyStorage"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -27,6 +27,8 @@ WRITE_KEY="bench-key-0123456789"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
+# shellcheck source=lib/tls-sink.sh
+source "$REPO/scripts/lib/tls-sink.sh"
 
 log() { printf 'stream-bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -72,13 +74,7 @@ for product in journeyd journeyctl journeybench; do
     [[ -x "$BIN/$product" ]] || die "no $BIN/$product; run without SKIP_BUILD=1"
 done
 
-if ! command -v socat >/dev/null 2>&1; then
-    log "installing socat"
-    SUDO=""
-    [[ "$(id -u)" -eq 0 ]] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq socat >/dev/null
-fi
+ensure_socat
 
 # --- certificates, corpus, config -------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/stream-bench.XXXXXX")"
@@ -153,23 +149,7 @@ DAEMON_PID=""
 [[ $DAEMON_STATUS -eq 0 ]] || log "warning: journeyd exited with status $DAEMON_STATUS on SIGTERM"
 
 # --- socat TLS sink ---------------------------------------------------------------------------
-SOCAT_PORT=""
-for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-        SOCAT_PORT=$candidate
-        break
-    fi
-done
-[[ -n "$SOCAT_PORT" ]] || die "found no free port for socat"
-socat -u "OPENSSL-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork,cert=$TLS/server.crt,key=$TLS/server.key,verify=0" \
-    /dev/null 2>"$WORK/socat.log" &
-SOCAT_PID=$!
-for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$SOCAT_PORT") 2>/dev/null && break
-    kill -0 "$SOCAT_PID" 2>/dev/null || die "socat exited: $(cat "$WORK/socat.log")"
-    sleep 0.1
-done
+start_tls_sink "$TLS/server.crt" "$TLS/server.key" "$WORK/socat.log"
 
 log "journeyctl load --no-acks: $CONNECTIONS connections to socat on 127.0.0.1:$SOCAT_PORT"
 "$BIN/journeyctl" load --no-acks --stream "127.0.0.1:$SOCAT_PORT" --corpus "$CORPUS" --connections "$CONNECTIONS" \

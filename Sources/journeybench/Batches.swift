@@ -1,4 +1,5 @@
 import JourneyCore
+import JourneySimulation
 
 /// One `POST /v1/batch` body: `{"batch":[…events…],"sentAt":"…"}`.
 struct GeneratedBatch {

@@ -1,4 +1,5 @@
 import Foundation
+import JourneySimulation
 import JourneyStorage
 
 /// Writes generated events as NDJSON, one complete event per line (each with its own UUID

@@ -1,5 +1,6 @@
 import Foundation
 import JourneyCore
+import JourneySimulation
 
 /// Generates a realistic stream of Segment events (analytics.js on the web, analytics-swift /
 /// analytics-kotlin on phones) for a `Population`: sessions of page/screen views, searches,

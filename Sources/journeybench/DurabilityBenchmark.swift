@@ -1,6 +1,7 @@
 import Foundation
-import JourneyServer
 import JourneyCore
+import JourneyServer
+import JourneySimulation
 import JourneyStorage
 import Logging
 

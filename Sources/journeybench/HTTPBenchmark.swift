@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import JourneyServer
 import JourneyCore
+import JourneyServer
+import JourneySimulation
 import JourneyStorage
 import NIOCore
 import NIOSSL

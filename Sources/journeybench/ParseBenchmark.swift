@@ -1,5 +1,6 @@
 import JourneyCore
 import JourneyServer
+import JourneySimulation
 
 /// Benchmark 1: parse + normalise throughput on one core.
 ///

@@ -1,3 +1,5 @@
+import JourneySimulation
+
 /// The simulated customers behind every generated event: who they are, which browsers and
 /// phones they use, and which of those devices they share with someone else.
 ///

@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import JourneyServer
 import JourneyCore
+import JourneyServer
+import JourneySimulation
 
 /// Benchmark 7: what a snapshot costs ingest, end to end. The real `journeyd` is filled over HTTPS
 /// with `preloadEvents`, then kept under closed-loop load (`connections` workers posting batches

@@ -1,5 +1,6 @@
 import JourneyCore
 import JourneyServer
+import JourneySimulation
 
 /// Benchmarks 2 and 3: the stitcher's insert rate on one core, and the resident memory the
 /// identity graph + journey store need per stored touchpoint.

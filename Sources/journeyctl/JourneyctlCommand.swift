@@ -7,6 +7,7 @@ struct JourneyctlCommand: AsyncParsableCommand {
         commandName: "journeyctl",
         abstract: "Tools beside the journeyd daemon.",
         subcommands: [
-            CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self, StreamLoadCommand.self, PhasesCommand.self,
+            CheckConfigCommand.self, DevCertsCommand.self, WALCommand.self, SnapshotCommand.self, StreamLoadCommand.self,
+            SimulateCommand.self, ScoreCommand.self, PhasesCommand.self,
         ])
 }

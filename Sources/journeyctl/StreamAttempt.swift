@@ -13,6 +13,9 @@ struct StreamAttemptPlan: Sendable {
     var windowBytes: Int
     /// The attempt fails when neither an ack nor a completed write arrives for this long.
     var stallTimeout: TimeAmount
+    /// Most lines per second to write, counted from the handshake (nil: no pacing).
+    var linesPerSecond: Double?
+    var progress: SendProgress?
 }
 
 /// How one connection attempt ended, reported by `StreamLoadHandler` when its channel closes.

@@ -11,6 +11,10 @@ struct StreamLoadSettings: Sendable {
     var authLine: ByteBuffer?
     var stallTimeout: TimeAmount
     var maxReconnects: Int
+    /// Lines per second each connection may write at most (nil: as fast as acks allow).
+    var linesPerSecond: Double? = nil
+    /// Counts settled and rejected lines as acks arrive, for a live progress display.
+    var progress: SendProgress? = nil
 }
 
 /// What one connection achieved over all its attempts.
@@ -48,7 +52,7 @@ struct StreamLoadConnection: Sendable {
             let plan = StreamAttemptPlan(
                 chunks: corpus.chunks(of: remaining, maxBytes: settings.chunkBytes), lineCount: remaining.lineCount,
                 authLine: settings.authLine, waitsForAcks: settings.waitsForAcks, windowBytes: settings.windowBytes,
-                stallTimeout: settings.stallTimeout)
+                stallTimeout: settings.stallTimeout, linesPerSecond: settings.linesPerSecond, progress: settings.progress)
             let outcome = try await attempt(plan, on: group.next())
             try Task.checkCancellation()
             result.rejectedLines += outcome.rejectedLines

@@ -30,6 +30,9 @@ final class StreamLoadHandler: ChannelInboundHandler {
     private var lastProgress: UInt64 = 0
     private var stallCheck: Scheduled<Void>?
     private var completed = false
+    /// When pacing started (the handshake), and the write waiting for its time, if any.
+    private var pacingStart: UInt64 = 0
+    private var pacedWrite: Scheduled<Void>?
 
     init(plan: StreamAttemptPlan, outcome: EventLoopPromise<StreamAttemptOutcome>) {
         self.plan = plan
@@ -50,6 +53,7 @@ final class StreamLoadHandler: ChannelInboundHandler {
             state = .streaming
             outcome.handshakeCompleted = true
             lastProgress = Self.now
+            pacingStart = lastProgress
             if let authLine = plan.authLine {
                 context.write(Self.wrapOutboundOut(authLine), promise: nil)
             }
@@ -74,6 +78,7 @@ final class StreamLoadHandler: ChannelInboundHandler {
                 fail(context: context, reason: error.description)
                 return
             }
+            plan.progress?.settled.add(ack - outcome.linesAcked, ordering: .relaxed)
             outcome.linesAcked = ack
             lastProgress = now
             if plan.waitsForAcks && ack == plan.lineCount && state == .streaming {
@@ -86,6 +91,7 @@ final class StreamLoadHandler: ChannelInboundHandler {
             }
         case .rejected(let line, let message):
             outcome.rejectedLines += 1
+            plan.progress?.errors.add(1, ordering: .relaxed)
             if outcome.firstRejection == nil { outcome.firstRejection = "line \(line): \(message)" }
         case .fatal(let message):
             outcome.serverError = outcome.serverError ?? message
@@ -122,12 +128,26 @@ final class StreamLoadHandler: ChannelInboundHandler {
         complete()
     }
 
-    /// Writes chunks while the channel is writable and the window admits them.
+    /// Writes chunks while the channel is writable, the window admits them and, when paced,
+    /// their time has come (otherwise the next write is scheduled for that time).
     private func writeChunks(context: ChannelHandlerContext) {
         guard state == .streaming else { return }
         while nextChunk < plan.chunks.count, context.channel.isWritable {
             let chunk = plan.chunks[nextChunk]
             guard window.admits(chunk.bytes.readableBytes) else { break }
+            if let rate = plan.linesPerSecond {
+                let due = pacingStart &+ UInt64(Double(window.linesWritten) / rate * 1e9)
+                let now = Self.now
+                if due > now {
+                    if pacedWrite == nil {
+                        pacedWrite = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(due - now))) {
+                            self.pacedWrite = nil
+                            self.writeChunks(context: context)
+                        }
+                    }
+                    break
+                }
+            }
             nextChunk += 1
             let isLast = nextChunk == plan.chunks.count
             window.recordWrite(lines: chunk.lines, bytes: chunk.bytes.readableBytes, flushedAt: Self.now)
@@ -184,6 +204,8 @@ final class StreamLoadHandler: ChannelInboundHandler {
         completed = true
         stallCheck?.cancel()
         stallCheck = nil
+        pacedWrite?.cancel()
+        pacedWrite = nil
         outcomePromise.succeed(outcome)
     }
 }

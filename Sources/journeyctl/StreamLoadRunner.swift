@@ -1,25 +1,32 @@
 import NIOCore
 import NIOSSL
 
-/// Runs every connection of one `journeyctl load` at the same time, each as a child task over
-/// its own contiguous slice of the corpus, and times the whole from the first connect to the
-/// last connection's finish. The first connection to fail cancels (and so closes) the others.
+/// Runs every connection of one `journeyctl load` (or `journeyctl simulate --stream`) at the same
+/// time, each as a child task over its own lines, and times the whole from the first connect to
+/// the last connection's finish. The first connection to fail cancels (and so closes) the others.
 enum StreamLoadRunner {
     struct Result: Sendable {
         var seconds: Double
         var connections: [StreamConnectionResult]
     }
 
+    /// `journeyctl load`: the corpus in `connections` contiguous slices, each sent `repeatCount` times.
     static func run(
         corpus: StreamCorpus, connections: Int, repeatCount: Int, target: StreamTarget, tls: NIOSSLContext,
         settings: StreamLoadSettings, group: any EventLoopGroup
     ) async throws -> Result {
+        let connections = corpus.partitions(connections).enumerated().map { index, lines in
+            StreamLoadConnection(
+                number: index + 1, target: target, tls: tls, corpus: corpus, work: Array(repeating: lines, count: repeatCount),
+                settings: settings)
+        }
+        return try await run(connections, group: group)
+    }
+
+    static func run(_ connections: [StreamLoadConnection], group: any EventLoopGroup) async throws -> Result {
         let startedAt = NIODeadline.now().uptimeNanoseconds
         let results = try await withThrowingTaskGroup(of: StreamConnectionResult.self) { tasks in
-            for (index, lines) in corpus.partitions(connections).enumerated() {
-                let connection = StreamLoadConnection(
-                    number: index + 1, target: target, tls: tls, corpus: corpus,
-                    work: Array(repeating: lines, count: repeatCount), settings: settings)
+            for connection in connections {
                 tasks.addTask { try await connection.run(on: group) }
             }
             var results: [StreamConnectionResult] = []

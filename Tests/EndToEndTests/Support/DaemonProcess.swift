@@ -29,7 +29,10 @@ final class DaemonProcess: Sendable {
     /// Starts the daemon and waits until it logs that it is ready.
     /// - Parameter extraConfig: YAML appended to the generated config (top-level keys).
     /// - Parameter environment: variables added to the daemon's environment.
-    static func start(label: String, extraConfig: String = "", limits: String = "", environment: [String: String] = [:]) async throws -> DaemonProcess {
+    /// - Parameter sources: YAML replacing the `sources:` block (top-level keys, `sources:` included).
+    static func start(
+        label: String, extraConfig: String = "", limits: String = "", environment: [String: String] = [:], sources: String? = nil
+    ) async throws -> DaemonProcess {
         let directory = TestEnvironment.temporaryDirectory(label)
         let certificates = try TestEnvironment.Certificates.generate(in: directory + "/tls")
         try adminToken.write(toFile: directory + "/admin.token", atomically: true, encoding: .utf8)
@@ -43,11 +46,7 @@ final class DaemonProcess: Sendable {
               http: { address: "127.0.0.1:0" }
               stream: { address: "127.0.0.1:0" }
               admin: { address: "127.0.0.1:0", token_file: \(directory)/admin.token }
-            sources:
-              - { name: website, channel: web, write_key: \(writeKey) }
-              - { name: app, channel: mobile, write_key: \(mobileWriteKey) }
-              - { name: call-centre, channel: call_center, client_subject: "CN=\(streamClientName)" }
-              - { name: pos, channel: store, write_key: \(streamWriteKey), stream_write_key: true }
+            \(sources ?? defaultSources)
             \(limits.isEmpty ? "" : "limits:\n" + limits)
             \(extraConfig)
             """
@@ -55,6 +54,14 @@ final class DaemonProcess: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         return try await launch(directory: directory, certificates: certificates, arguments: ["--config", configPath], environment: environment)
     }
+
+    static let defaultSources = """
+        sources:
+          - { name: website, channel: web, write_key: \(writeKey) }
+          - { name: app, channel: mobile, write_key: \(mobileWriteKey) }
+          - { name: call-centre, channel: call_center, client_subject: "CN=\(streamClientName)" }
+          - { name: pos, channel: store, write_key: \(streamWriteKey), stream_write_key: true }
+        """
 
     /// Starts a new daemon on the same directory, config and state (after `stop` or `kill`).
     func restart(extraArguments: [String] = []) async throws -> DaemonProcess {

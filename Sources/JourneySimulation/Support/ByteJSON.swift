@@ -1,18 +1,19 @@
 import JourneyCore
 
-/// A minimal append-only JSON text builder for the corpus generator: keys in the order written,
-/// commas managed per open container, strings escaped as RFC 8259 requires. Not the daemon's
-/// `JSONWriter` on purpose — the benchmark input should not depend on the code it measures.
-struct ByteJSON {
-    var bytes: [UInt8] = []
+/// A minimal append-only JSON text builder for the corpus generators (journeybench, `journeyctl
+/// simulate`): keys in the order written, commas managed per open container, strings escaped as
+/// RFC 8259 requires. Not the daemon's `JSONWriter` on purpose — generated input should not depend
+/// on the code it exercises. A plain value owned by one generator.
+public struct ByteJSON: Sendable {
+    public var bytes: [UInt8] = []
     /// Per open container: true while nothing has been written into it yet.
     private var empty: [Bool] = []
 
-    init(capacity: Int = 2048) {
+    public init(capacity: Int = 2048) {
         bytes.reserveCapacity(capacity)
     }
 
-    var count: Int { bytes.count }
+    public var count: Int { bytes.count }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
@@ -25,36 +26,36 @@ struct ByteJSON {
         }
     }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         separator()
         bytes.append(UInt8(ascii: "{"))
         empty.append(true)
     }
 
-    mutating func beginObject(_ key: StaticString) {
+    public mutating func beginObject(_ key: StaticString) {
         self.key(key)
         bytes.append(UInt8(ascii: "{"))
         empty.append(true)
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         empty.removeLast()
         bytes.append(UInt8(ascii: "}"))
     }
 
-    mutating func beginArray(_ key: StaticString) {
+    public mutating func beginArray(_ key: StaticString) {
         self.key(key)
         bytes.append(UInt8(ascii: "["))
         empty.append(true)
     }
 
-    mutating func endArray() {
+    public mutating func endArray() {
         empty.removeLast()
         bytes.append(UInt8(ascii: "]"))
     }
 
     /// Writes `,"key":` (the comma when needed); the caller writes the value.
-    mutating func key(_ key: StaticString) {
+    public mutating func key(_ key: StaticString) {
         separator()
         bytes.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -62,33 +63,40 @@ struct ByteJSON {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    /// Writes `,"key":` for a key known only at run time (escaped like any string).
+    public mutating func dynamicKey(_ key: String) {
+        separator()
+        quoted(key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
     /// An already-serialised JSON value as the next array element.
-    mutating func element(raw: some Collection<UInt8>) {
+    public mutating func element(raw: some Collection<UInt8>) {
         separator()
         bytes.append(contentsOf: raw)
     }
 
     // MARK: members
 
-    mutating func string(_ key: StaticString, _ value: String) {
+    public mutating func string(_ key: StaticString, _ value: String) {
         self.key(key)
         quoted(value)
     }
 
-    mutating func string(_ key: StaticString, _ value: StaticString) {
+    public mutating func string(_ key: StaticString, _ value: StaticString) {
         self.key(key)
         bytes.append(UInt8(ascii: "\""))
         value.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func int(_ key: StaticString, _ value: Int) {
+    public mutating func int(_ key: StaticString, _ value: Int) {
         self.key(key)
         decimal(value)
     }
 
     /// A money amount with two decimals, from cents.
-    mutating func money(_ key: StaticString, cents: Int) {
+    public mutating func money(_ key: StaticString, cents: Int) {
         self.key(key)
         decimal(cents / 100)
         bytes.append(UInt8(ascii: "."))
@@ -97,7 +105,7 @@ struct ByteJSON {
         bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 
-    mutating func bool(_ key: StaticString, _ value: Bool) {
+    public mutating func bool(_ key: StaticString, _ value: Bool) {
         self.key(key)
         if value {
             bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
@@ -106,7 +114,7 @@ struct ByteJSON {
         }
     }
 
-    mutating func null(_ key: StaticString) {
+    public mutating func null(_ key: StaticString) {
         self.key(key)
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
@@ -114,7 +122,7 @@ struct ByteJSON {
     /// Returns the offset of the timestamp's first byte (it is always 24 bytes, `…T…:…:….mmmZ`,
     /// for years 1000–9999, so it can be overwritten in place).
     @discardableResult
-    mutating func timestamp(_ key: StaticString, _ value: Timestamp) -> Int {
+    public mutating func timestamp(_ key: StaticString, _ value: Timestamp) -> Int {
         self.key(key)
         bytes.append(UInt8(ascii: "\""))
         let offset = bytes.count
@@ -127,7 +135,7 @@ struct ByteJSON {
     /// Returns the byte offset of the UUID's first hex digit: its first 8 bytes are hex and may be
     /// overwritten later to make the value unique (see `HTTPBenchmark`).
     @discardableResult
-    mutating func uuid(_ key: StaticString, prefix: StaticString = "", upper: Bool = false, using rng: inout SplitMix64) -> Int {
+    public mutating func uuid(_ key: StaticString, prefix: StaticString = "", upper: Bool = false, using rng: inout SplitMix64) -> Int {
         self.key(key)
         bytes.append(UInt8(ascii: "\""))
         prefix.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -139,7 +147,7 @@ struct ByteJSON {
 
     // MARK: scalars
 
-    mutating func quoted(_ value: String) {
+    public mutating func quoted(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
@@ -157,7 +165,7 @@ struct ByteJSON {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func decimal(_ value: Int) {
+    public mutating func decimal(_ value: Int) {
         if value < 0 {
             bytes.append(UInt8(ascii: "-"))
             decimal(-value)
@@ -167,7 +175,7 @@ struct ByteJSON {
         bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
-    mutating func appendUUID(high: UInt64, low: UInt64, upper: Bool) {
+    public mutating func appendUUID(high: UInt64, low: UInt64, upper: Bool) {
         // Version 4, variant 10xx.
         let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
@@ -191,7 +199,7 @@ struct ByteJSON {
     }
 
     /// Lower-case hex of `count` random nibbles (Mongo-style object ids, order ids …).
-    static func randomHex(_ count: Int, using rng: inout SplitMix64) -> String {
+    public static func randomHex(_ count: Int, using rng: inout SplitMix64) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(count)
         var word = rng.next()
@@ -203,7 +211,7 @@ struct ByteJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func uuidString(using rng: inout SplitMix64, upper: Bool = false) -> String {
+    public static func uuidString(using rng: inout SplitMix64, upper: Bool = false) -> String {
         var writer = ByteJSON(capacity: 36)
         writer.appendUUID(high: rng.next(), low: rng.next(), upper: upper)
         return String(decoding: writer.bytes, as: UTF8.self)
