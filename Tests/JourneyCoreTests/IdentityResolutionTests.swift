@@ -251,7 +251,10 @@ struct IdentityResolutionTests {
     /// (automatic and declared), a split rule, an erasure with suppression.
     private func everything() throws -> Stitcher {
         var stitcher = Stitcher(policy: T.defaultPolicy(), maxTouchpointsPerProfile: 4)
+        // Evidence naming an identifier interned after it (the user id comes later).
+        stitcher.applyAll([T.event("early-device", at: 1, ids: [T.device("seen-first")])])
         stitcher.applyAll(household)
+        stitcher.applyAll([T.event("later-user", at: 2, ids: [T.device("seen-first"), T.user("joins-later")])])
         stitcher.applyAll((0..<6).map { T.event("k\($0)", at: 1000 + Int64($0), ids: [T.user("kiosk-user-\($0)"), T.device("kiosk")]) })
         stitcher.applyAll([
             T.event("p1", at: 100, ids: [T.email("ann@example.com"), T.anon("shared-browser")], traits: [("plan", #""gold""#)]),
@@ -294,9 +297,37 @@ struct IdentityResolutionTests {
         #expect(restored.counters == continued.counters)
     }
 
+    @Test func aCheckpointWhoseEvidenceNamesAMissingIdentifierIsRefused() throws {
+        var stitcher = Stitcher(policy: T.defaultPolicy())
+        stitcher.applyAll([T.event("d", at: 1, ids: [T.device("seen-first")]), T.event("u", at: 2, ids: [T.device("seen-first"), T.user("later")])])
+        var bytes: [UInt8] = []
+        try stitcher.writeCheckpoint { bytes += $0 }
+        // Claim one identifier fewer in the header: the evidence now names one past the end.
+        var reader = BinaryReader(bytes[...])
+        let length = Int(try reader.varint())
+        var body = Array(bytes[reader.position..<(reader.position + length)])
+        let rest = bytes[(reader.position + length)...]
+        var header = BinaryReader(body[...])
+        _ = try header.u8()
+        _ = try header.u32()
+        for _ in 0..<2 { _ = try header.varint() }
+        let countAt = header.position
+        #expect(body[countAt] == 2)
+        body[countAt] = 1
+        var damaged = BinaryWriter()
+        damaged.lengthPrefixed(body)
+        let tampered = damaged.bytes + rest
+        #expect(throws: BinaryDecodingError.self) { _ = try Self.roundTripBytes(tampered, like: stitcher) }
+        #expect(try Self.roundTripBytes(bytes, like: stitcher).identifierCount == 2)
+    }
+
     static func roundTrip(_ stitcher: Stitcher) throws -> Stitcher {
         var bytes: [UInt8] = []
         try stitcher.writeCheckpoint { bytes += $0 }
+        return try roundTripBytes(bytes, like: stitcher)
+    }
+
+    static func roundTripBytes(_ bytes: [UInt8], like stitcher: Stitcher) throws -> Stitcher {
         var decoder = CheckpointRecordDecoder()
         var assembler = StitcherCheckpointAssembler(policy: stitcher.policy, maxTouchpointsPerProfile: stitcher.maxTouchpointsPerProfile)
         // Fed in odd-sized pieces, as a file reader would.

@@ -37,6 +37,9 @@ public struct CheckpointRecordDecoder {
     private var nameCounts: [Int] = [0, 0, 0]
     /// The type of every identifier decoded so far, by index (profiles count them per type).
     private var identifierTypes: [IdentifierType] = []
+    /// How many identifiers the header says the stream holds (shared-identifier evidence may name
+    /// identifiers of later chunks; the footer checks the count).
+    private var declaredIdentifiers = 0
 
     public init() {}
 
@@ -89,6 +92,7 @@ public struct CheckpointRecordDecoder {
             // Only hints: clamped, so a damaged header cannot ask for absurd allocations.
             var hints: [Int] = []
             for _ in 0..<4 { hints.append(Int(min(try reader.varint(), 1 << 28))) }
+            declaredIdentifiers = hints[2]
             content = .header(sizeHints: hints)
             sawHeader = true
         case .names:
@@ -107,7 +111,7 @@ public struct CheckpointRecordDecoder {
             }
             identifierTypes += identifiers.map(\.identifier.type)
             for identifier in identifiers {
-                for user in identifier.users { _ = try checkedIndex(UInt64(user), below: identifierTypes.count + Int(UInt16.max)) }
+                for user in identifier.users { _ = try checkedIndex(UInt64(user), below: declaredIdentifiers) }
             }
             content = .identifiers(identifiers)
         case .profile:
@@ -139,6 +143,9 @@ public struct CheckpointRecordDecoder {
         case .footer:
             var values: [Int] = []
             for _ in 0..<Stitcher.Counters().checkpointValues.count { values.append(Int(try reader.varint())) }
+            guard identifierTypes.count == declaredIdentifiers else {
+                throw .malformed("checkpoint holds \(identifierTypes.count) identifiers, its header says \(declaredIdentifiers)")
+            }
             content = .footer(Stitcher.Counters(checkpointValues: values))
             sawFooter = true
         }
