@@ -56,13 +56,14 @@ extension Stitcher {
         case keepApart(slot: Int32, first: StoredTouchpoint, second: StoredTouchpoint)
     }
 
-    /// Throws what makes `operation` impossible now; changes nothing.
+    /// Throws what makes `operation` impossible now; changes nothing. Call on a settled stitcher.
     public func check(_ operation: StitcherOperation) throws(StitcherOperationError) {
         _ = try plan(operation)
     }
 
     /// Performs `operation` (`at`: when it was asked for, recorded in the WAL with it).
     public mutating func perform(_ operation: StitcherOperation, at: Timestamp) throws(StitcherOperationError) -> StitcherOperationResult {
+        settle()
         let cause = ResolutionCause(at: at.millisecondsSinceEpoch, messageID: nil)
         switch try plan(operation) {
         case .erase(let slot, let suppress):

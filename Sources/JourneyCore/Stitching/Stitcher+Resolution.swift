@@ -1,7 +1,8 @@
 /// Re-resolution: rebuilding a component's profiles from its recorded edges in canonical order.
 extension Stitcher {
-    /// Re-resolves every component left in `unsettled`, once each.
-    mutating func settle() {
+    /// Re-resolves every component left in `unsettled`, once each: afterwards the profiles are
+    /// the canonical ones again.
+    public mutating func settle() {
         guard !unsettled.isEmpty else { return }
         var resolved = Set<UInt32>()
         while let (identifier, cause) = unsettled.popLast() {

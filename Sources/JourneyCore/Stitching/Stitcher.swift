@@ -126,16 +126,23 @@ public struct Stitcher: Sendable {
         return .stored(profileID: profileHolding(touchpoint, links: links) ?? ProfileID(value: 0))
     }
 
-    /// Stores a batch of events in order, then settles once; returns how many were duplicates.
-    public mutating func apply(_ events: some Collection<NormalisedEvent>) -> Int {
+    /// Stores a batch of events in order and returns how many were duplicates. With `settling`
+    /// (the default) it then settles; without, components reached out of order wait for the next
+    /// `settle()` — the owner must settle before it reads profiles, takes a cut or performs an
+    /// operation, and should settle soon in any case (`unsettledCount`), so that a burst of late
+    /// events re-resolves each component once instead of once per batch.
+    public mutating func apply(_ events: some Collection<NormalisedEvent>, settling: Bool = true) -> Int {
         var duplicates = 0
         for event in events where store(event) == nil {
             duplicates += 1
         }
         counters.duplicates += duplicates
-        settle()
+        if settling { settle() }
         return duplicates
     }
+
+    /// Components waiting to be re-resolved (an upper bound: one component may be counted more than once).
+    public var unsettledCount: Int { unsettled.count }
 
     /// Interns, records and places one new event; nil for a duplicate. Leaves components it
     /// reached out of order in `unsettled`.

@@ -9,6 +9,11 @@ import Logging
 /// An actor, so there are no locks on the hot path: ingest tasks parse and validate in parallel
 /// on the event loops and hand each request's events over in one `ingest` call, then wait for
 /// durability outside the actor (`Receipt.waitDurable`), so a slow fsync never blocks the writer.
+///
+/// Components that late events reached are re-resolved lazily (`Stitcher.settle`): within
+/// `settleDelay` or once `settleBacklog` are waiting, and always before anything reads the
+/// profiles (lookups, stats, a snapshot cut, an operation). A burst of late events for one
+/// customer — a phone's offline queue, an hourly export — then costs one re-resolution.
 public actor IngestEngine {
     /// What `ingest` did with a batch, and how to wait until it may be acknowledged.
     public struct Receipt: Sendable {
@@ -56,6 +61,10 @@ public actor IngestEngine {
     private var rejected = 0
     private var encoder = BinaryWriter(capacity: 64 * 1024)
     private let logger: Logger
+    /// When the oldest component still waiting to be re-resolved was reached.
+    private var unsettledSince: ContinuousClock.Instant?
+    static let settleDelay = Duration.milliseconds(50)
+    static let settleBacklog = 1024
 
     public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int, logger: Logger) {
         self.stitcher = Stitcher(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
@@ -97,15 +106,31 @@ public actor IngestEngine {
         } catch {
             throw .wal(error)
         }
-        let duplicates = stitcher.apply(kept)
+        let duplicates = stitcher.apply(kept, settling: false)
+        settleIfDue()
         logNotices()
         return Receipt(duplicates: duplicates, suppressed: suppressed, position: position, wal: wal)
+    }
+
+    private func settleIfDue() {
+        guard stitcher.unsettledCount > 0 else { return }
+        let now = ContinuousClock.now
+        let since = unsettledSince ?? now
+        unsettledSince = since
+        if stitcher.unsettledCount >= Self.settleBacklog || now - since >= Self.settleDelay { settle() }
+    }
+
+    /// Re-resolves what is waiting, so that what is read next is the canonical state.
+    private func settle() {
+        stitcher.settle()
+        unsettledSince = nil
     }
 
     /// Checks an operator's erasure or split, logs it to the WAL, performs it, and answers with
     /// what it did and how to wait until it is durable.
     public func perform(_ operation: StitcherOperation) throws(OperationRefusal) -> (StitcherOperationResult, Receipt) {
         guard let wal else { throw .unavailable(.starting) }
+        settle()
         do {
             try stitcher.check(operation)
         } catch {
@@ -168,6 +193,7 @@ public actor IngestEngine {
     /// corresponds to. Nil until recovered.
     public func cut() -> (stitcher: Stitcher, position: UInt64)? {
         guard let wal else { return nil }
+        settle()
         return (stitcher, wal.appendedLSN)
     }
 
@@ -183,18 +209,21 @@ public actor IngestEngine {
 
     /// The profile (following absorbed ids to their survivor) as JSON with one page of its journey.
     public func profileJSON(id: String, after: Int, limit: Int) -> [UInt8]? {
+        settle()
         guard let current = stitcher.resolve(profileID: id) else { return nil }
         return ProfileEncoder(stitcher).profileJSON(id: current, journey: (after, limit))
     }
 
     /// The profile owning a normalised identifier, as JSON with one page of its journey.
     public func profileJSON(identifier: Identifier, after: Int, limit: Int) -> [UInt8]? {
+        settle()
         guard let id = stitcher.profileID(for: identifier) else { return nil }
         return ProfileEncoder(stitcher).profileJSON(id: id, journey: (after, limit))
     }
 
     public func stats() -> Stats {
-        Stats(
+        settle()
+        return Stats(
             stitcher: stitcher.counters, profiles: stitcher.profileCount, identifiers: stitcher.identifierCount,
             touchpoints: stitcher.touchpointCount, rejected: rejected, sharedIdentifiers: stitcher.sharedIdentifierCount,
             suppressedIdentifiers: stitcher.suppressedCount, wal: wal?.metrics)
@@ -202,6 +231,7 @@ public actor IngestEngine {
 
     /// The identifiers flagged as shared, at most `limit` of them (most recent first), and how many there are.
     public func sharedIdentifiers(limit: Int) -> (list: [Stitcher.SharedIdentifierEntry], total: Int) {
+        settle()
         let all = stitcher.sharedIdentifierList
         return (Array(all.suffix(limit).reversed()), all.count)
     }

@@ -48,7 +48,7 @@ enum Recovery {
             case .event:
                 var reader = BinaryReader(record.payload)
                 let event = try NormalisedEvent(decoding: &reader)
-                _ = stitcher.apply(event)
+                _ = stitcher.apply(CollectionOfOne(event), settling: false)
                 replayed += 1
             case .operation:
                 var reader = BinaryReader(record.payload)
@@ -58,6 +58,7 @@ enum Recovery {
                 replayed += 1
             }
         }
+        stitcher.settle()
         let durability: WriteAheadLog.Durability = switch configuration.durability {
         case .fsync: .fsync
         case .interval: .interval(configuration.durabilityInterval)
