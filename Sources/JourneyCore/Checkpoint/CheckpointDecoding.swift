@@ -354,17 +354,24 @@ extension Stitcher {
 
     /// Rebuilds the components (`IdentifierClusters`) from the profiles and their edges after a
     /// checkpoint load: a profile's identifiers are one component with it; its touchpoints add
-    /// the edges to identifiers other profiles own or none does.
+    /// the edges to identifiers other profiles own or none does (which also means the component
+    /// saw a refusal). What each component's history involved comes from the profiles' histories.
     mutating func rebuildComponents() {
         for slot in 0..<profiles.count {
             guard let record = profiles[slot] else { continue }
             guard var root = record.identifierIDs.first else { continue }
             for id in record.identifierIDs.dropFirst() { root = joinComponents(root, id) }
+            var involved: ComponentHistory = []
+            if record.history.contains(where: \.isMerge) { involved.insert(.merged) }
+            if record.linksRefused > 0 || record.history.contains(where: \.blocked) { involved.insert(.refused) }
             for touchpoint in record.touchpoints {
+                if touchpoint.type == .alias { involved.insert(.alias) }
                 for link in componentLinks(of: touchpoint) where owner[Int(link)] != Int32(slot) {
                     root = joinComponents(root, link)
+                    involved.insert(.refused)
                 }
             }
+            if !involved.isEmpty { clusters.noteHistory(involved, ofRoot: clusters.root(of: root)) }
             if let last = record.touchpoints.last { noteLatest(last.reference, inComponentOf: root) }
         }
     }
