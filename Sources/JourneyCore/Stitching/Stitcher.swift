@@ -9,7 +9,8 @@
 /// canonical position. One that arrives earlier than some event of such a component is placed,
 /// and the component (`IdentifierClusters`: identifiers linked by any event, merge protection
 /// ignored — the most an event can influence) is re-resolved from its recorded edges in
-/// canonical order before the batch returns (`settle`), at a cost proportional to the component.
+/// canonical order at the next `settle()`, at a cost proportional to the component — unless the
+/// component is one profile built without merges, which the event can join in place.
 /// Splits, erasures and identifiers flagged as shared re-resolve their component the same way.
 ///
 /// A value type with no internal locking: exactly one owner (the daemon's ingest engine) mutates
@@ -221,14 +222,15 @@ public struct Stitcher: Sendable {
         return profiles[Int(owner[Int(id)])]?.id
     }
 
-    /// The profile holding `touchpoint` (found through the profiles of its identifiers), if any.
+    /// The profile holding `touchpoint` (found through the profiles of its identifiers); if the
+    /// cap dropped it at once, the profile of its first identifier that has one.
     func profileHolding(_ touchpoint: StoredTouchpoint, links: [UInt32]) -> ProfileID? {
         for link in links where owner[Int(link)] >= 0 {
             let record = profiles[Int(owner[Int(link)])]!
             let index = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
             if index < record.touchpoints.count && record.touchpoints[index].payload == touchpoint.payload { return record.id }
         }
-        return nil
+        return links.first { owner[Int($0)] >= 0 }.flatMap { profiles[Int(owner[Int($0)])]?.id }
     }
 
     func record(for profileID: ProfileID) -> ProfileRecord? {
