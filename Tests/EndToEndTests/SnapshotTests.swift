@@ -103,6 +103,8 @@ import Testing
             #expect(result["merges"]?.int == 2)
             #expect(result["blocked"]?.int == 1)
             #expect(result["converted"]?.int == 1)
+            #expect(result["buyers"]?.description == "[[2, 1, true]]", "\(result["buyers"]?.description ?? "nil")")
+            #expect(result["shared"]?.int == 0)
             #expect(result["web"]?.int == 9)
             #expect(result["first_ts"]?.string == "2024-05-01 10:00:00+00")
             #expect(result["ts_type"]?.string == "TIMESTAMP WITH TIME ZONE")
@@ -170,6 +172,16 @@ import Testing
                 "merges": one(f"SELECT count(*) FROM read_json('{d}/merges.jsonl.gz')"),
                 "blocked": one(f"SELECT count(*) FROM read_json('{d}/merges.jsonl.gz') WHERE blocked"),
                 "converted": one(f"SELECT count(*) FROM read_json('{d}/profiles.jsonl.gz') WHERE converted"),
+                # The declared columns of docs/SNAPSHOTS.md, new fields included, and its conversion query.
+                "buyers": con.sql(f\"\"\"
+                    SELECT channel_count, count(*), min(time_to_first_purchase_s) > 0 FROM read_json('{d}/profiles*.jsonl.gz',
+                        format = 'newline_delimited', columns = {{
+                        'profile_id': 'VARCHAR', 'identifiers': 'STRUCT(type VARCHAR, value VARCHAR)[]', 'traits': 'JSON',
+                        'first_seen': 'TIMESTAMPTZ', 'last_seen': 'TIMESTAMPTZ', 'touchpoints': 'BIGINT', 'channels': 'VARCHAR[]', 'channel_count': 'BIGINT',
+                        'phases': 'STRUCT(discover TIMESTAMPTZ, explore TIMESTAMPTZ, buy TIMESTAMPTZ, "use" TIMESTAMPTZ, ask TIMESTAMPTZ, engage TIMESTAMPTZ)',
+                        'stage': 'VARCHAR', 'converted': 'BOOLEAN', 'time_to_first_purchase_s': 'DOUBLE', 'merged_from': 'VARCHAR[]'}})
+                    WHERE converted GROUP BY 1\"\"\").fetchall(),
+                "shared": one(f"SELECT count(*) FROM read_json('{d}/shared_identifiers.jsonl.gz')"),
                 "web": one(f"SELECT count(*) FROM read_json('{d}/touchpoints*.jsonl.gz') WHERE channel = 'web'"),
                 "first_ts": one(f"SELECT min(ts)::VARCHAR FROM read_json('{d}/touchpoints*.jsonl.gz')"),
                 "ts_type": one(f"SELECT typeof(ts) FROM read_json('{d}/touchpoints*.jsonl.gz') LIMIT 1"),
