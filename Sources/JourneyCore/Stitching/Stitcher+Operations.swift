@@ -131,6 +131,12 @@ extension Stitcher {
 
     public var suppressedCount: Int { suppressed.count }
 
+    /// The indices of the events that carry a suppressed identifier.
+    public func suppressedIndices(in events: [NormalisedEvent]) -> [Int] {
+        guard !suppressed.isEmpty else { return [] }
+        return events.indices.filter { isSuppressed(events[$0]) }
+    }
+
     /// Erases the profile in `slot`: its touchpoints (their bytes are overwritten), identifiers and
     /// summary leave memory and every later snapshot; its identifiers are forgotten (with
     /// `suppress`, kept only as digests so that later events carrying them are refused). The rest

@@ -99,6 +99,21 @@ public struct Stitcher: Sendable {
         return withUTF8Bytes(of: event.messageID) { storedLocation(source: source, messageID: $0) != nil }
     }
 
+    /// The indices of the events not stored yet (in order; a message id repeated in the batch counts
+    /// once, at its first place).
+    public func unstoredIndices(in events: [NormalisedEvent]) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(events.count)
+        struct Delivery: Hashable { let source: String; let messageID: String }
+        var seen = Set<Delivery>(minimumCapacity: events.count)
+        for index in events.indices where !isStored(events[index]) {
+            let event = events[index]
+            guard seen.insert(Delivery(source: event.source, messageID: event.messageID)).inserted else { continue }
+            result.append(index)
+        }
+        return result
+    }
+
     func storedLocation(source: UInt32, messageID: UnsafeRawBufferPointer) -> PayloadLocation? {
         storedLocation(source: source, messageID: messageID, fingerprint: MessageIndex.fingerprint(source: source, messageID: messageID))
     }

@@ -86,18 +86,17 @@ public actor IngestEngine {
     /// identifier suppressed by an erasure are refused (`Receipt.suppressed`).
     public func ingest(_ events: [NormalisedEvent]) throws(Unavailable) -> Receipt {
         guard let wal else { throw .starting }
-        var suppressed: [Int] = []
+        // One call each into the stitcher per batch: reading the actor's stored stitcher inside a
+        // per-event loop would copy it (retaining every table) for each event.
+        let suppressed = stitcher.suppressedIndices(in: events)
         var kept = events
-        if stitcher.suppressedCount > 0 {
-            suppressed = events.indices.filter { stitcher.isSuppressed(events[$0]) }
-            if !suppressed.isEmpty {
-                kept = events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
-            }
+        if !suppressed.isEmpty {
+            kept = events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
         }
         var batch = WALBatch()
-        for event in kept where !stitcher.isStored(event) {
+        for index in stitcher.unstoredIndices(in: kept) {
             encoder.removeAll()
-            event.encode(into: &encoder)
+            kept[index].encode(into: &encoder)
             batch.add(.event, payload: encoder.bytes)
         }
         let position: UInt64
