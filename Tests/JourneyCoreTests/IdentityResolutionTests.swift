@@ -62,6 +62,35 @@ struct IdentityResolutionTests {
         #expect(stitcher.counters.reResolutions == 2)
     }
 
+    @Test func aLateEventIntoAMergedProfileJoinsInPlaceOnlyWhenAnEarlierTouchpointCarriedItsIdentifiers() {
+        // Two browsers joined by a login at 1100, then one more event at 1200.
+        let built = (0..<20).map { T.event("x\($0)", at: 1000 + Int64($0), ids: [T.anon("stranger-\($0 % 4)")]) } + [
+            T.event("x-login", at: 1100, ids: [T.user("joined"), T.anon("stranger-2"), T.anon("stranger-3")]),
+            T.event("x-last", at: 1200, ids: [T.anon("stranger-2")]),
+        ]
+        let late = [
+            // x3 (1003) carried stranger-3 before this place: joins in place.
+            T.event("y1", at: 1050, ids: [T.anon("stranger-3")]),
+            // The login (1100) carried both: joins in place.
+            T.event("y2", at: 1150, ids: [T.user("joined"), T.anon("stranger-3")]),
+            // No touchpoint before 1050 carried both browsers: in canonical order this event joins
+            // them 50 ms before the login does, so the component is re-resolved.
+            T.event("y3", at: 1050, ids: [T.anon("stranger-2"), T.anon("stranger-3")]),
+        ]
+        var stitcher = Stitcher(policy: T.defaultPolicy())
+        stitcher.applyAll(built)
+        #expect(stitcher.counters.merges == 1)
+        stitcher.applyAll(Array(late.prefix(2)))
+        #expect(stitcher.counters.reResolutions == 0)
+        stitcher.applyAll([late[2]])
+        #expect(stitcher.counters.reResolutions == 1)
+        let canonical = Population.run(
+            (built + late).sorted { ($0.timestamp.millisecondsSinceEpoch, $0.messageID) < ($1.timestamp.millisecondsSinceEpoch, $1.messageID) },
+            policy: T.defaultPolicy())
+        #expect(Population.tables(of: stitcher) == canonical.tables)
+        #expect(stitcher.messageIDs(of: pid("x2")).count == 15)
+    }
+
     @Test func theAliasReadingFollowsTheCanonicalOrder() {
         // "legacy" is used as a user id at 300; the alias at 200 comes before that, so it reads
         // "legacy" as an anonymous id, whatever order the two arrive in.

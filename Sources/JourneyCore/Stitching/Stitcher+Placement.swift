@@ -51,17 +51,24 @@ extension Stitcher {
     }
 
     /// The profile a late event can join where it is, with the same result as re-resolving its
-    /// component: the component is one profile built without merges, refusals or aliases (so every
-    /// event after its first carried an identifier seen before it), the event is no alias and
-    /// breaks no limit, and it carries an identifier of a touchpoint just before its place (or of
-    /// the profile's first touchpoint, when it comes first). Then in canonical order it would have
-    /// joined that profile too, and nothing after it would have gone differently. Nil otherwise.
+    /// component; nil otherwise. Only for an event that is no alias, with no split rule in force,
+    /// into a component built without refusals or aliases:
+    /// - built without merges either (one profile; every event after its first carried an
+    ///   identifier seen before it): the event breaks no limit and carries an identifier of a
+    ///   touchpoint just before its place (or of the profile's first touchpoint, when it comes
+    ///   first). In canonical order it would have joined that profile too, and nothing after it
+    ///   would have gone differently;
+    /// - built with merges: `profileJoinedAfterMerges`.
     private func profileJoinedInPlace(by touchpoint: StoredTouchpoint, links: Links) -> Int32? {
         guard splitRules.isEmpty, links.component.count == links.linking.count, touchpoint.type != .alias,
             let first = links.linking.first
         else { return nil }
         let root = clusters.findRoot(of: first)
-        guard clusters.history(ofRoot: root).isEmpty else { return nil }
+        switch clusters.history(ofRoot: root) {
+        case []: break
+        case .merged: return profileJoinedAfterMerges(by: touchpoint, links: links, root: root)
+        default: return nil
+        }
         var profile: Int32?
         var added = SmallMap<IdentifierType, Int>()
         for link in links.linking {
@@ -86,6 +93,34 @@ extension Stitcher {
         for index in stride(from: position - 1, through: max(0, position - 64), by: -1)
         where carriesAny(of: links.linking, record.touchpoints[index]) {
             return profile
+        }
+        return nil
+    }
+
+    /// In a component whose profiles were merged (never refused, no aliases, so it is one profile
+    /// now and nothing ever kept its identifiers apart): a late event that carries only identifiers
+    /// one earlier touchpoint of that profile carried all together, and that leaves the profile
+    /// under its cap. In canonical order that earlier touchpoint had already brought those
+    /// identifiers into one profile, which the event would have joined without linking anything or
+    /// adding evidence; it would not have been that profile's first touchpoint, so no anchor, id or
+    /// merge moves (a merge's history order follows the anchors, not the sizes).
+    private func profileJoinedAfterMerges(by touchpoint: StoredTouchpoint, links: Links, root: UInt32) -> Int32? {
+        var profile: Int32?
+        for link in links.linking {
+            let slot = owner[Int(link)]
+            guard slot >= 0, profile == nil || profile == slot, clusters.findRoot(of: link) == root else { return nil }
+            profile = slot
+        }
+        guard let profile, let record = profiles[Int(profile)], record.retained == nil,
+            record.touchpoints.count < maxTouchpointsPerProfile
+        else { return nil }
+        let carried = payloads.payload(of: touchpoint) { payload in (0..<payload.linkCount).map { payload.link($0) } }
+        let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
+        for index in stride(from: position - 1, through: max(0, position - 64), by: -1) {
+            let carriesAll = payloads.payload(of: record.touchpoints[index]) { payload in
+                carried.allSatisfy { link in (0..<payload.linkCount).contains { payload.link($0) == link } }
+            }
+            if carriesAll { return profile }
         }
         return nil
     }
@@ -337,7 +372,9 @@ extension Stitcher {
         record.typeCounts.merge(other.typeCounts, uniquingKeysWith: +)
         record.touchpoints = mergeSorted(record.touchpoints, other.touchpoints)
         record.absorbSummary(of: other)
-        record.history += other.history
+        // The earlier-anchored profile's history first, whichever is larger: the order must not
+        // depend on how many touchpoints each held (a late event joined in place adds one).
+        record.history = recordFirst ? record.history + other.history : other.history + record.history
         let (survivor, loser) = recordFirst ? (record.id, other.id) : (other.id, record.id)
         record.id = survivor
         let (at, messageID) = cause(of: placement)
