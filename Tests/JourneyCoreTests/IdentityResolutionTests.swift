@@ -6,10 +6,6 @@ private typealias T = TestEvents
 /// Re-resolution, shared identifiers, splits, erasure and their persistence (issue 7).
 @Suite("Identity resolution")
 struct IdentityResolutionTests {
-    private func pid(_ messageID: String, source: SourceInfo = TestEvents.web) -> ProfileID {
-        T.profileID(source: source.name, messageID: messageID)
-    }
-
     private let at = Timestamp(millisecondsSinceEpoch: T.base + 1_000_000)
 
     /// Ada and Bob share a family tablet; events of either can arrive late.
@@ -29,8 +25,8 @@ struct IdentityResolutionTests {
         let reference = Population.run(household, policy: T.defaultPolicy())
         // In canonical order the tablet's first events are Ada's (h2 joins her user id to the
         // tablet's profile); Bob's login is refused.
-        #expect(reference.stitcher.owner(T.user("ada")) == pid("h1"))
-        #expect(reference.stitcher.owner(T.user("bob")) == pid("h3"))
+        #expect(reference.stitcher.owner(T.user("ada")) == T.pid("h1"))
+        #expect(reference.stitcher.owner(T.user("bob")) == T.pid("h3"))
         #expect(reference.stitcher.counters.blockedMerges == 1)
         // Bob's login arriving first would, greedily, give the tablet to Bob; re-resolution puts
         // it back where the canonical order says.
@@ -55,7 +51,7 @@ struct IdentityResolutionTests {
         // in place: nothing is replayed.
         stitcher.applyAll([T.event("x-late", at: 900, ids: [T.anon("stranger-1")])])
         #expect(stitcher.counters.reResolvedTouchpoints - before == 6)
-        #expect(stitcher.messageIDs(of: pid("x-late")).count == 6)
+        #expect(stitcher.messageIDs(of: T.pid("x-late")).count == 6)
         // One of the joined pair: its eleven touchpoints (and the new one) are replayed.
         stitcher.applyAll([T.event("x-late-2", at: 950, ids: [T.anon("stranger-3")])])
         #expect(stitcher.counters.reResolvedTouchpoints - before == 6 + 12)
@@ -88,7 +84,7 @@ struct IdentityResolutionTests {
             (built + late).sorted { ($0.timestamp.millisecondsSinceEpoch, $0.messageID) < ($1.timestamp.millisecondsSinceEpoch, $1.messageID) },
             policy: T.defaultPolicy())
         #expect(Population.tables(of: stitcher) == canonical.tables)
-        #expect(stitcher.messageIDs(of: pid("x2")).count == 15)
+        #expect(stitcher.messageIDs(of: T.pid("x2")).count == 15)
     }
 
     @Test func theAliasReadingFollowsTheCanonicalOrder() {
@@ -100,8 +96,8 @@ struct IdentityResolutionTests {
             T.event("a3", at: 300, ids: [T.user("legacy")]),
         ]
         let inOrder = Population.run(events, policy: T.defaultPolicy())
-        #expect(inOrder.stitcher.owner(T.anon("legacy")) == pid("a1"))
-        #expect(inOrder.stitcher.owner(T.user("legacy")) == pid("a3"))
+        #expect(inOrder.stitcher.owner(T.anon("legacy")) == T.pid("a1"))
+        #expect(inOrder.stitcher.owner(T.user("legacy")) == T.pid("a3"))
         let userFirst = Population.run([events[2], events[0], events[1]], policy: T.defaultPolicy())
         #expect(userFirst.tables == inOrder.tables)
         // Used as a user id before the alias: then it is that user id (refused under user_id 1).
@@ -114,15 +110,15 @@ struct IdentityResolutionTests {
     @Test func aCappedProfileKeepsItsIdAndFirstSeenWhenReResolved() {
         var stitcher = Stitcher(policy: T.defaultPolicy(), maxTouchpointsPerProfile: 3)
         for index in 1...5 { _ = stitcher.apply(T.event("c\(index)", at: Int64(index) * 100, ids: [T.anon("a"), T.device("d")])) }
-        #expect(stitcher.record(for: pid("c1"))?.droppedTouchpoints == 2)
+        #expect(stitcher.record(for: T.pid("c1"))?.droppedTouchpoints == 2)
         // A late event in the middle: the component is re-resolved from the retained history.
         _ = stitcher.apply(T.event("c-mid", at: 450, ids: [T.anon("a")], phase: .buy))
-        let record = stitcher.record(for: pid("c1"))
+        let record = stitcher.record(for: T.pid("c1"))
         #expect(record != nil)
         #expect(record?.firstSeen == T.base + 100)
-        #expect(stitcher.messageIDs(of: pid("c1")) == ["c4", "c-mid", "c5"])
+        #expect(stitcher.messageIDs(of: T.pid("c1")) == ["c4", "c-mid", "c5"])
         #expect(record?.droppedTouchpoints == 3)
-        #expect(stitcher.owner(T.device("d")) == pid("c1"))
+        #expect(stitcher.owner(T.device("d")) == T.pid("c1"))
         #expect(stitcher.counters.reResolutions == 1)
     }
 
@@ -133,7 +129,7 @@ struct IdentityResolutionTests {
         for index in 0..<4 { _ = stitcher.apply(T.event("k\(index)", at: Int64(index) * 100, ids: [T.user("u\(index)"), T.device("kiosk")])) }
         // Four user ids: not yet shared; merge protection keeps them apart, the kiosk is u0's.
         #expect(stitcher.sharedIdentifierCount == 0 && stitcher.takeNotices().isEmpty)
-        #expect(stitcher.owner(T.device("kiosk")) == pid("k0"))
+        #expect(stitcher.owner(T.device("kiosk")) == T.pid("k0"))
         _ = stitcher.apply(T.event("k4", at: 400, ids: [T.user("u4"), T.device("kiosk")]))
         #expect(stitcher.sharedIdentifierCount == 1)
         let notices = stitcher.takeNotices()
@@ -143,7 +139,7 @@ struct IdentityResolutionTests {
         // anonymous id joins nobody through the kiosk.
         #expect(stitcher.counters.blockedMerges == 0)
         _ = stitcher.apply(T.event("k5", at: 500, ids: [T.device("kiosk"), T.anon("walk-in")]))
-        #expect(stitcher.owner(T.anon("walk-in")) == pid("k5"))
+        #expect(stitcher.owner(T.anon("walk-in")) == T.pid("k5"))
         // An event carrying only the kiosk still has a home: the profile of kiosk-only events.
         let alone = stitcher.apply(T.event("k6", at: 600, ids: [T.device("kiosk")]))
         #expect(alone.profileID != nil)
@@ -183,24 +179,24 @@ struct IdentityResolutionTests {
 
     @Test func declaringAnIdentifierSharedSplitsTheProfile() throws {
         var stitcher = joinedThroughABrowser()
-        #expect(stitcher.profileCount == 1 && stitcher.record(for: pid("p1"))?.mergedFrom == [pid("p2")])
-        let result = try stitcher.perform(.splitSharing(pid("p1"), T.anon("shared-browser")), at: at)
+        #expect(stitcher.profileCount == 1 && stitcher.record(for: T.pid("p1"))?.mergedFrom == [T.pid("p2")])
+        let result = try stitcher.perform(.splitSharing(T.pid("p1"), T.anon("shared-browser")), at: at)
         // p3 carried only the browser and Ben's phone: without the browser it is Ben's.
-        #expect(result == .split(Stitcher.Split(profileID: pid("p1"), profiles: [pid("p1"), pid("p2")].sorted())))
-        #expect(stitcher.messageIDs(of: pid("p1")) == ["p1"])
-        #expect(stitcher.messageIDs(of: pid("p2")) == ["p2", "p3", "p4"])
-        #expect(stitcher.merges.last == MergeRecord(from: pid("p1"), into: pid("p2"), at: at, messageID: nil, reason: .split(.identifier)))
+        #expect(result == .split(Stitcher.Split(profileID: T.pid("p1"), profiles: [T.pid("p1"), T.pid("p2")].sorted())))
+        #expect(stitcher.messageIDs(of: T.pid("p1")) == ["p1"])
+        #expect(stitcher.messageIDs(of: T.pid("p2")) == ["p2", "p3", "p4"])
+        #expect(stitcher.merges.last == MergeRecord(from: T.pid("p1"), into: T.pid("p2"), at: at, messageID: nil, reason: .split(.identifier)))
         #expect(stitcher.sharedIdentifierList.map(\.declared) == [true])
         // Later events with the browser do not link it either.
         _ = stitcher.apply(T.event("p5", at: 500, ids: [T.anon("shared-browser"), T.email("ben@example.com")]))
-        #expect(stitcher.profileCount == 2 && stitcher.messageIDs(of: pid("p2")).last == "p5")
+        #expect(stitcher.profileCount == 2 && stitcher.messageIDs(of: T.pid("p2")).last == "p5")
         #expect(stitcher.counters.splits == 1)
     }
 
     @Test func undoingAMergeKeepsTheTwoApartFromThenOn() throws {
         var stitcher = joinedThroughABrowser()
-        let result = try stitcher.perform(.splitUndoingMerge(pid("p1"), from: pid("p2")), at: at)
-        #expect(result == .split(Stitcher.Split(profileID: pid("p1"), profiles: [pid("p1"), pid("p2")].sorted())))
+        let result = try stitcher.perform(.splitUndoingMerge(T.pid("p1"), from: T.pid("p2")), at: at)
+        #expect(result == .split(Stitcher.Split(profileID: T.pid("p1"), profiles: [T.pid("p1"), T.pid("p2")].sorted())))
         // The joining event now goes with its highest-priority identifier's profile (Ann's
         // browser; both are anonymous ids, "ben-phone" < "shared-browser"… so Ben's), and the
         // join is recorded as refused.
@@ -218,11 +214,11 @@ struct IdentityResolutionTests {
         var stitcher = joinedThroughABrowser()
         let nobody = ProfileID(value: 7)
         #expect(throws: StitcherOperationError.notFound("no profile with id \(nobody)")) { try stitcher.check(.erase(nobody, suppress: false)) }
-        #expect(throws: StitcherOperationError.self) { try stitcher.check(.splitSharing(pid("p1"), T.anon("not-hers"))) }
-        #expect(throws: StitcherOperationError.self) { try stitcher.check(.splitUndoingMerge(pid("p1"), from: pid("p4"))) }
+        #expect(throws: StitcherOperationError.self) { try stitcher.check(.splitSharing(T.pid("p1"), T.anon("not-hers"))) }
+        #expect(throws: StitcherOperationError.self) { try stitcher.check(.splitUndoingMerge(T.pid("p1"), from: T.pid("p4"))) }
         #expect(throws: StitcherOperationError.self) { try stitcher.check(.eraseIdentifier(T.email("nobody@example.com"), suppress: true)) }
         // An absorbed id names its profile.
-        #expect((try? stitcher.check(.erase(pid("p2"), suppress: false))) != nil)
+        #expect((try? stitcher.check(.erase(T.pid("p2"), suppress: false))) != nil)
         // Nothing was changed by the checks.
         #expect(stitcher.profileCount == 1 && stitcher.counters.splits == 0 && stitcher.counters.erasures == 0)
         #expect(throws: StitcherOperationError.self) { _ = try stitcher.perform(.erase(nobody, suppress: false), at: at) }
@@ -250,7 +246,7 @@ struct IdentityResolutionTests {
             #expect(stitcher.payloads.withBytes(at: location) { bytes in bytes.prefix(TouchpointPayload.headerSize + 2).allSatisfy { $0 == 0 } })
         }
         // Bob's profile was re-resolved from its own events, none of which mentions Ada.
-        #expect(stitcher.messageIDs(of: pid("h3")) == ["h3", "h5"])
+        #expect(stitcher.messageIDs(of: T.pid("h3")) == ["h3", "h5"])
         #expect(stitcher.counters.blockedMerges == 0 && stitcher.counters.erasures == 1)
         let tables = Population.tables(of: stitcher)
         #expect(!tables.values.joined().contains { $0.contains("ada") || $0.contains(ada.description) })
@@ -267,7 +263,7 @@ struct IdentityResolutionTests {
             Issue.record("not an erasure")
             return
         }
-        #expect(erasure.profileID == pid("h3") && erasure.suppressed == 2)
+        #expect(erasure.profileID == T.pid("h3") && erasure.suppressed == 2)
         #expect(stitcher.isSuppressed(T.event("later", at: 900, ids: [T.anon("x"), T.user("bob")])))
         #expect(stitcher.isSuppressed(T.event("later", at: 900, type: .alias, name: nil, ids: [T.user("z")], alias: "bob")))
         #expect(!stitcher.isSuppressed(T.event("later", at: 900, ids: [T.user("ada")])))
@@ -295,7 +291,7 @@ struct IdentityResolutionTests {
             T.event("q3", at: 30, ids: [T.anon("cat-browser"), T.anon("dan-browser")]),
         ])
         for index in 0..<7 { _ = stitcher.apply(T.event("r\(index)", at: 2000 + Int64(index), ids: [T.anon("regular")])) }
-        _ = try stitcher.perform(.splitUndoingMerge(pid("q1"), from: pid("q2")), at: at)
+        _ = try stitcher.perform(.splitUndoingMerge(T.pid("q1"), from: T.pid("q2")), at: at)
         _ = try stitcher.perform(.splitSharing(stitcher.owner(T.anon("ben-phone"))!, T.anon("shared-browser")), at: at)
         _ = try stitcher.perform(.erase(stitcher.owner(T.user("ada"))!, suppress: true), at: at)
         return stitcher
@@ -412,7 +408,7 @@ struct IdentityResolutionTests {
     // MARK: ids
 
     @Test func profileIdsParseAndPrint() {
-        let id = pid("m1")
+        let id = T.pid("m1")
         #expect(ProfileID(id.description) == id)
         #expect(id.description == T.expectedProfileID(messageID: "m1"))
         for bad in ["", "p_", "p_123", "P_0000000000000000", "p_000000000000000g", "p_00000000000000000"] { #expect(ProfileID(bad) == nil) }

@@ -16,10 +16,6 @@ struct ProfileEncoderTests {
         "properties",
     ]
 
-    private func pid(_ messageID: String, source: SourceInfo = TestEvents.web) -> ProfileID {
-        T.profileID(source: source.name, messageID: messageID)
-    }
-
     private func iso(_ offset: Int64) -> String { Timestamp(millisecondsSinceEpoch: T.base + offset).description }
 
     /// One customer over three channels, whose id moved once when an earlier event arrived late.
@@ -46,7 +42,7 @@ struct ProfileEncoderTests {
 
     @Test func summaryHasExactlyTheSnapshotFields() throws {
         let stitcher = sampleStitcher()
-        let id = pid("m0", source: T.app)
+        let id = T.pid("m0", source: T.app)
         let root = try parse(ProfileEncoder(stitcher).profileJSON(id: id))
         #expect(root.members.map(\.key) == Self.profileFields)
 
@@ -84,7 +80,7 @@ struct ProfileEncoderTests {
     @Test func profileWithoutPhases() throws {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         _ = stitcher.apply(T.event("m1", at: 0, type: .identify, name: nil, ids: [T.user("u")]))
-        let root = try parse(ProfileEncoder(stitcher).profileJSON(id: pid("m1")))
+        let root = try parse(ProfileEncoder(stitcher).profileJSON(id: T.pid("m1")))
         #expect(root["stage"]?.isNull == true)
         #expect(root["converted"]?.bool == false)
         #expect(root["phases"]?.kind == .object && root["phases"]?.count == 0)
@@ -95,7 +91,7 @@ struct ProfileEncoderTests {
 
     @Test func journeyTouchpointsHaveTheSnapshotFields() throws {
         let stitcher = sampleStitcher()
-        let id = pid("m0", source: T.app)
+        let id = T.pid("m0", source: T.app)
         let root = try parse(ProfileEncoder(stitcher).profileJSON(id: id, journey: (after: 0, limit: 100)))
         #expect(root.members.map(\.key) == Self.profileFields + ["journey", "next_after"])
         let journey = root["journey"]!.elements.map { $0 }
@@ -123,7 +119,7 @@ struct ProfileEncoderTests {
     @Test func journeyPaging() throws {
         let stitcher = sampleStitcher()
         let encoder = ProfileEncoder(stitcher)
-        let id = pid("m0", source: T.app)
+        let id = T.pid("m0", source: T.app)
         func page(_ after: Int, _ limit: Int) throws -> (seqs: [Int], next: Int?) {
             let root = try parse(encoder.profileJSON(id: id, journey: (after: after, limit: limit)))
             return (root["journey"]!.elements.map { $0["seq"]!.int! }, root["next_after"]!.int)
@@ -160,8 +156,8 @@ struct ProfileEncoderTests {
         let stitcher = sampleStitcher()
         let encoder = ProfileEncoder(stitcher)
         // The superseded id resolves to the current profile, but the encoder itself takes live ids only.
-        #expect(encoder.profileJSON(id: pid("m1")) == nil)
-        #expect(stitcher.resolve(profileID: pid("m1")) == pid("m0", source: T.app))
+        #expect(encoder.profileJSON(id: T.pid("m1")) == nil)
+        #expect(stitcher.resolve(profileID: T.pid("m1")) == T.pid("m0", source: T.app))
         #expect(encoder.profileJSON(id: ProfileID(value: 42)) == nil)
     }
 
@@ -173,8 +169,8 @@ struct ProfileEncoderTests {
             T.event("m1", at: 100, ids: [T.anon("a")]),
             T.event("m4", at: 400, ids: [T.anon("a"), T.anon("b"), T.anon("c")]),
         ])
-        let root = try parse(ProfileEncoder(stitcher).profileJSON(id: pid("m1")))
-        #expect(root["merged_from"]?.elements.map { $0.string! } == [pid("m2"), pid("m3")].sorted().map(\.description))
+        let root = try parse(ProfileEncoder(stitcher).profileJSON(id: T.pid("m1")))
+        #expect(root["merged_from"]?.elements.map { $0.string! } == [T.pid("m2"), T.pid("m3")].sorted().map(\.description))
     }
 
     @Test func textIsEscapedAndOutputIsOneLine() throws {

@@ -5,22 +5,18 @@ private typealias T = TestEvents
 
 @Suite("Stitcher")
 struct StitcherTests {
-    private func pid(_ messageID: String, source: SourceInfo = TestEvents.web) -> ProfileID {
-        T.profileID(source: source.name, messageID: messageID)
-    }
-
     // MARK: merging and profile ids
 
     @Test func newProfileIdDerivesFromItsFirstTouchpoint() {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         let outcome = stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a1")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
-        #expect(stitcher.owner(T.anon("a1")) == pid("m1"))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
+        #expect(stitcher.owner(T.anon("a1")) == T.pid("m1"))
         #expect(stitcher.profileCount == 1 && stitcher.identifierCount == 1 && stitcher.touchpointCount == 1)
         // The source is part of the derivation.
         var other = Stitcher(policy: T.defaultPolicy())
-        #expect(other.apply(T.event("m1", at: 100, source: T.app, ids: [T.anon("a1")])) == .stored(profileID: pid("m1", source: T.app)))
-        #expect(pid("m1") != pid("m1", source: T.app))
+        #expect(other.apply(T.event("m1", at: 100, source: T.app, ids: [T.anon("a1")])) == .stored(profileID: T.pid("m1", source: T.app)))
+        #expect(T.pid("m1") != T.pid("m1", source: T.app))
     }
 
     @Test func eventsSharingAnIdentifierJoinOneProfile() {
@@ -28,10 +24,10 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a1")]))
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.anon("a1"), T.device("d1")]))
         let outcome = stitcher.apply(T.event("m3", at: 300, ids: [T.device("d1")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
         #expect(stitcher.profileCount == 1)
-        #expect(stitcher.messageIDs(of: pid("m1")) == ["m1", "m2", "m3"])
-        #expect(stitcher.owner(T.device("d1")) == pid("m1"))
+        #expect(stitcher.messageIDs(of: T.pid("m1")) == ["m1", "m2", "m3"])
+        #expect(stitcher.owner(T.device("d1")) == T.pid("m1"))
         // Adopting a new identifier is not a merge.
         #expect(stitcher.merges.isEmpty && stitcher.counters.merges == 0)
     }
@@ -49,25 +45,25 @@ struct StitcherTests {
             }
         }
         let joined = stitcher.apply(T.event("m-join", at: 1000, ids: [T.user("u1"), T.anon("a1")]))
-        #expect(joined == .stored(profileID: pid("m-early")))
+        #expect(joined == .stored(profileID: T.pid("m-early")))
         #expect(stitcher.profileCount == 1)
-        #expect(stitcher.resolve(profileID: pid("m-late")) == pid("m-early"))
-        #expect(stitcher.resolve(profileID: pid("m-early")) == pid("m-early"))
+        #expect(stitcher.resolve(profileID: T.pid("m-late")) == T.pid("m-early"))
+        #expect(stitcher.resolve(profileID: T.pid("m-early")) == T.pid("m-early"))
         #expect(stitcher.resolve(profileID: "p_0000000000000000") == nil)
-        #expect(stitcher.owner(T.user("u1")) == pid("m-early"))
-        #expect(stitcher.owner(T.anon("a1")) == pid("m-early"))
+        #expect(stitcher.owner(T.user("u1")) == T.pid("m-early"))
+        #expect(stitcher.owner(T.anon("a1")) == T.pid("m-early"))
         let expected = MergeRecord(
-            from: pid("m-late"), into: pid("m-early"), at: Timestamp(millisecondsSinceEpoch: T.base + 1000),
+            from: T.pid("m-late"), into: T.pid("m-early"), at: Timestamp(millisecondsSinceEpoch: T.base + 1000),
             messageID: "m-join", reason: .sharedIdentifier)
         #expect(stitcher.merges == [expected])
         #expect(!expected.blocked && expected.reason.description == "shared_identifier")
         #expect(stitcher.counters.merges == 1 && stitcher.counters.blockedMerges == 0)
-        let record = stitcher.record(for: pid("m-early"))
-        #expect(record?.mergedFrom == [pid("m-late")])
-        let journey = stitcher.messageIDs(of: pid("m-early"))
+        let record = stitcher.record(for: T.pid("m-early"))
+        #expect(record?.mergedFrom == [T.pid("m-late")])
+        let journey = stitcher.messageIDs(of: T.pid("m-early"))
         #expect(journey.first == "m-early" && journey.last == "m-join")
         #expect(record?.touchpoints.count == (biggerLaterProfile ? 7 : 3))
-        #expect(stitcher.record(for: pid("m-late")) == nil)
+        #expect(stitcher.record(for: T.pid("m-late")) == nil)
     }
 
     @Test func chainedMergesResolveToTheFinalSurvivor() {
@@ -78,11 +74,11 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m4", at: 400, ids: [T.anon("b"), T.anon("c")]))  // m3's profile into m2's
         _ = stitcher.apply(T.event("m5", at: 500, ids: [T.anon("a"), T.anon("c")]))  // m2's profile into m1's
         #expect(stitcher.profileCount == 1)
-        for old in ["m1", "m2", "m3"] { #expect(stitcher.resolve(profileID: pid(old)) == pid("m1")) }
-        #expect(Set(stitcher.record(for: pid("m1"))?.mergedFrom ?? []) == [pid("m2"), pid("m3")])
-        #expect(stitcher.merges.map(\.from) == [pid("m3"), pid("m2")])
-        #expect(stitcher.merges.map(\.into) == [pid("m2"), pid("m1")])
-        #expect(stitcher.messageIDs(of: pid("m1")) == ["m1", "m2", "m3", "m4", "m5"])
+        for old in ["m1", "m2", "m3"] { #expect(stitcher.resolve(profileID: T.pid(old)) == T.pid("m1")) }
+        #expect(Set(stitcher.record(for: T.pid("m1"))?.mergedFrom ?? []) == [T.pid("m2"), T.pid("m3")])
+        #expect(stitcher.merges.map(\.from) == [T.pid("m3"), T.pid("m2")])
+        #expect(stitcher.merges.map(\.into) == [T.pid("m2"), T.pid("m1")])
+        #expect(stitcher.messageIDs(of: T.pid("m1")) == ["m1", "m2", "m3", "m4", "m5"])
     }
 
     @Test func oneEventCanJoinSeveralProfiles() {
@@ -91,10 +87,10 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.device("d")]))
         _ = stitcher.apply(T.event("m3", at: 300, ids: [T.email("x@example.com")]))
         let outcome = stitcher.apply(T.event("m4", at: 400, ids: [T.anon("a"), T.device("d"), T.email("x@example.com")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
         #expect(stitcher.profileCount == 1 && stitcher.counters.merges == 2)
-        #expect(Set(stitcher.merges.map(\.from)) == [pid("m2"), pid("m3")])
-        #expect(stitcher.merges.allSatisfy { $0.into == pid("m1") && $0.messageID == "m4" })
+        #expect(Set(stitcher.merges.map(\.from)) == [T.pid("m2"), T.pid("m3")])
+        #expect(stitcher.merges.allSatisfy { $0.into == T.pid("m1") && $0.messageID == "m4" })
     }
 
     // MARK: merge protection
@@ -104,32 +100,32 @@ struct StitcherTests {
         let sharedID = Identifier(type: shared, value: "family-ipad")
         var stitcher = Stitcher(policy: T.defaultPolicy())
         let alice = stitcher.apply(T.event("m-alice", at: 100, ids: [T.user("alice"), sharedID]))
-        #expect(alice == .stored(profileID: pid("m-alice")))
+        #expect(alice == .stored(profileID: T.pid("m-alice")))
         let bob = stitcher.apply(T.event("m-bob", at: 200, ids: [T.user("bob"), sharedID]))
         // Bob's event attaches to the profile of its highest-priority identifier (his user id, new).
-        #expect(bob == .stored(profileID: pid("m-bob")))
+        #expect(bob == .stored(profileID: T.pid("m-bob")))
         #expect(stitcher.profileCount == 2)
-        #expect(stitcher.owner(T.user("alice")) == pid("m-alice"))
-        #expect(stitcher.owner(T.user("bob")) == pid("m-bob"))
+        #expect(stitcher.owner(T.user("alice")) == T.pid("m-alice"))
+        #expect(stitcher.owner(T.user("bob")) == T.pid("m-bob"))
         // The shared value stays with the profile that had it.
-        #expect(stitcher.owner(sharedID) == pid("m-alice"))
+        #expect(stitcher.owner(sharedID) == T.pid("m-alice"))
         #expect(stitcher.counters.blockedMerges == 1 && stitcher.counters.merges == 0)
         let blocked = MergeRecord(
-            from: pid("m-alice"), into: pid("m-bob"), at: Timestamp(millisecondsSinceEpoch: T.base + 200),
+            from: T.pid("m-alice"), into: T.pid("m-bob"), at: Timestamp(millisecondsSinceEpoch: T.base + 200),
             messageID: "m-bob", reason: .limit(.userID))
         #expect(stitcher.merges == [blocked])
         #expect(blocked.blocked && blocked.reason.description == "limit:user_id")
 
         // A later event carrying only the shared value goes to its owner.
-        #expect(stitcher.apply(T.event("m-3", at: 300, ids: [sharedID])) == .stored(profileID: pid("m-alice")))
+        #expect(stitcher.apply(T.event("m-3", at: 300, ids: [sharedID])) == .stored(profileID: T.pid("m-alice")))
         // Bob again on the same device, with a new anonymous id: blocked again, attached to Bob, and
         // his new anonymous id is linked to him.
         let again = stitcher.apply(T.event("m-4", at: 400, ids: [T.user("bob"), sharedID, T.anon("bob-browser")]))
-        #expect(again == .stored(profileID: pid("m-bob")))
-        #expect(stitcher.owner(T.anon("bob-browser")) == pid("m-bob"))
+        #expect(again == .stored(profileID: T.pid("m-bob")))
+        #expect(stitcher.owner(T.anon("bob-browser")) == T.pid("m-bob"))
         #expect(stitcher.counters.blockedMerges == 2)
-        #expect(stitcher.messageIDs(of: pid("m-alice")) == ["m-alice", "m-3"])
-        #expect(stitcher.messageIDs(of: pid("m-bob")) == ["m-bob", "m-4"])
+        #expect(stitcher.messageIDs(of: T.pid("m-alice")) == ["m-alice", "m-3"])
+        #expect(stitcher.messageIDs(of: T.pid("m-bob")) == ["m-bob", "m-4"])
     }
 
     @Test func eventAttachesToItsHighestPriorityIdentifiersProfile() {
@@ -138,11 +134,11 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m-b", at: 200, ids: [T.user("bob"), T.anon("shared-anon")]))
         // email (rank 1) outranks anonymous_id (rank 4): the event goes to Alice, Bob is left apart.
         let outcome = stitcher.apply(T.event("m-c", at: 300, ids: [T.anon("shared-anon"), T.email("alice@example.com")]))
-        #expect(outcome == .stored(profileID: pid("m-a")))
+        #expect(outcome == .stored(profileID: T.pid("m-a")))
         #expect(stitcher.merges.last == MergeRecord(
-            from: pid("m-b"), into: pid("m-a"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m-c",
+            from: T.pid("m-b"), into: T.pid("m-a"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m-c",
             reason: .limit(.userID)))
-        #expect(stitcher.owner(T.anon("shared-anon")) == pid("m-b"))
+        #expect(stitcher.owner(T.anon("shared-anon")) == T.pid("m-b"))
     }
 
     @Test func newValuesPastALimitAreNotLinked() {
@@ -150,10 +146,10 @@ struct StitcherTests {
         var stitcher = Stitcher(policy: policy)
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.user("u"), T.email("one@example.com")]))
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.user("u"), T.email("two@example.com")]))
-        #expect(stitcher.owner(T.email("two@example.com")) == pid("m1"))
+        #expect(stitcher.owner(T.email("two@example.com")) == T.pid("m1"))
         // A third email for the same user: the event is kept on the profile, the email is not linked.
         let outcome = stitcher.apply(T.event("m3", at: 300, ids: [T.user("u"), T.email("three@example.com")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
         #expect(stitcher.owner(T.email("three@example.com")) == nil)
         #expect(stitcher.counters.linksRefused == 1 && stitcher.counters.blockedMerges == 0)
         // Two new emails in one event with room for none: both refused.
@@ -173,10 +169,10 @@ struct StitcherTests {
         // Joining would give 3 emails: refused; the event goes to the profile of its highest-priority
         // identifier (the email, which outranks the device).
         let outcome = stitcher.apply(T.event("m3", at: 300, ids: [T.email("one@example.com"), T.device("d")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
         #expect(stitcher.profileCount == 2)
         #expect(stitcher.merges == [MergeRecord(
-            from: pid("m2"), into: pid("m1"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m3",
+            from: T.pid("m2"), into: T.pid("m1"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m3",
             reason: .limit(.email))])
         #expect(stitcher.merges[0].reason.description == "limit:email")
         // With the default limit of 5 the same events merge.
@@ -192,7 +188,7 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.user("alice"), T.device("d")]))
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.user("bob"), T.device("d")]))
         #expect(stitcher.profileCount == 1 && stitcher.counters.blockedMerges == 0)
-        #expect(stitcher.owner(T.user("bob")) == pid("m1"))
+        #expect(stitcher.owner(T.user("bob")) == T.pid("m1"))
     }
 
     // MARK: alias
@@ -202,10 +198,10 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.anon("anon-1")]))
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.user("u1")]))
         let outcome = stitcher.apply(T.event("m3", at: 300, type: .alias, name: nil, ids: [T.user("u1")], alias: "anon-1"))
-        #expect(outcome == .stored(profileID: pid("m1")))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
         #expect(stitcher.merges.count == 1 && stitcher.merges[0].reason == .alias)
         #expect(stitcher.merges[0].reason.description == "alias")
-        #expect(stitcher.owner(T.user("u1")) == pid("m1"))
+        #expect(stitcher.owner(T.user("u1")) == T.pid("m1"))
         // The previous id was unknown as a user id, so it was linked as an anonymous id only.
         #expect(stitcher.owner(T.user("anon-1")) == nil)
     }
@@ -214,10 +210,10 @@ struct StitcherTests {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.user("u1")]))
         _ = stitcher.apply(T.event("m2", at: 200, type: .alias, name: nil, ids: [T.user("u1")], alias: "legacy-7"))
-        #expect(stitcher.owner(T.anon("legacy-7")) == pid("m1"))
+        #expect(stitcher.owner(T.anon("legacy-7")) == T.pid("m1"))
         #expect(stitcher.owner(T.user("legacy-7")) == nil)
         // Later events with that anonymous id join the user.
-        #expect(stitcher.apply(T.event("m3", at: 300, ids: [T.anon("legacy-7")])) == .stored(profileID: pid("m1")))
+        #expect(stitcher.apply(T.event("m3", at: 300, ids: [T.anon("legacy-7")])) == .stored(profileID: T.pid("m1")))
         #expect(stitcher.merges.isEmpty)
     }
 
@@ -228,10 +224,10 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.user("new-id")]))
         let outcome = stitcher.apply(T.event("m3", at: 300, type: .alias, name: nil, ids: [T.user("new-id")], alias: "old-id"))
         // Both are user ids; equal rank, ordered by value: "new-id" < "old-id", so the event stays with new-id.
-        #expect(outcome == .stored(profileID: pid("m2")))
+        #expect(outcome == .stored(profileID: T.pid("m2")))
         #expect(stitcher.profileCount == 2)
         #expect(stitcher.merges == [MergeRecord(
-            from: pid("m1"), into: pid("m2"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m3",
+            from: T.pid("m1"), into: T.pid("m2"), at: Timestamp(millisecondsSinceEpoch: T.base + 300), messageID: "m3",
             reason: .limit(.userID))])
         #expect(stitcher.owner(T.anon("old-id")) == nil)
 
@@ -240,10 +236,10 @@ struct StitcherTests {
         _ = open.apply(T.event("m1", at: 100, ids: [T.user("old-id")]))
         _ = open.apply(T.event("m2", at: 200, ids: [T.user("new-id")]))
         #expect(open.apply(T.event("m3", at: 300, type: .alias, name: nil, ids: [T.user("new-id")], alias: "old-id"))
-            == .stored(profileID: pid("m1")))
+            == .stored(profileID: T.pid("m1")))
         #expect(open.merges.map(\.reason) == [.alias])
         #expect(open.owner(T.anon("old-id")) == nil)
-        #expect(open.owner(T.user("new-id")) == pid("m1"))
+        #expect(open.owner(T.user("new-id")) == T.pid("m1"))
     }
 
     // MARK: duplicates
@@ -251,7 +247,7 @@ struct StitcherTests {
     @Test func duplicatesAreStoredOnce() {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         let event = T.event("m1", at: 100, ids: [T.anon("a")])
-        #expect(stitcher.apply(event) == .stored(profileID: pid("m1")))
+        #expect(stitcher.apply(event) == .stored(profileID: T.pid("m1")))
         #expect(stitcher.apply(event) == .duplicate)
         // Same source and message id with different content is still the same message.
         #expect(stitcher.apply(T.event("m1", at: 999, ids: [T.anon("other")])) == .duplicate)
@@ -264,12 +260,12 @@ struct StitcherTests {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         _ = stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a")]))
         let outcome = stitcher.apply(T.event("m1", at: 100, source: T.app, ids: [T.anon("a")]))
-        #expect(outcome == .stored(profileID: pid("m1", source: T.app)))
+        #expect(outcome == .stored(profileID: T.pid("m1", source: T.app)))
         #expect(stitcher.touchpointCount == 2 && stitcher.counters.duplicates == 0)
         // Equal time and message id: ordered by source name, "ios-app" < "website".
-        #expect(stitcher.record(for: pid("m1", source: T.app))?.touchpoints.map { stitcher.sources[$0.sourceIndex] }
+        #expect(stitcher.record(for: T.pid("m1", source: T.app))?.touchpoints.map { stitcher.sources[$0.sourceIndex] }
             == ["ios-app", "website"])
-        #expect(stitcher.resolve(profileID: pid("m1")) == pid("m1", source: T.app))
+        #expect(stitcher.resolve(profileID: T.pid("m1")) == T.pid("m1", source: T.app))
     }
 
     // MARK: late events
@@ -279,26 +275,26 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.anon("a")]))
         _ = stitcher.apply(T.event("m4", at: 400, ids: [T.anon("a")]))
         // Between the two: inserted in the middle, id unchanged.
-        #expect(stitcher.apply(T.event("m3", at: 300, ids: [T.anon("a")])) == .stored(profileID: pid("m2")))
-        #expect(stitcher.messageIDs(of: pid("m2")) == ["m2", "m3", "m4"])
+        #expect(stitcher.apply(T.event("m3", at: 300, ids: [T.anon("a")])) == .stored(profileID: T.pid("m2")))
+        #expect(stitcher.messageIDs(of: T.pid("m2")) == ["m2", "m3", "m4"])
         #expect(stitcher.merges.isEmpty)
         // Before all of them: the profile id moves to the new earliest touchpoint.
-        #expect(stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a")])) == .stored(profileID: pid("m1")))
-        #expect(stitcher.messageIDs(of: pid("m1")) == ["m1", "m2", "m3", "m4"])
-        #expect(stitcher.resolve(profileID: pid("m2")) == pid("m1"))
-        #expect(stitcher.owner(T.anon("a")) == pid("m1"))
+        #expect(stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a")])) == .stored(profileID: T.pid("m1")))
+        #expect(stitcher.messageIDs(of: T.pid("m1")) == ["m1", "m2", "m3", "m4"])
+        #expect(stitcher.resolve(profileID: T.pid("m2")) == T.pid("m1"))
+        #expect(stitcher.owner(T.anon("a")) == T.pid("m1"))
         #expect(stitcher.profileCount == 1)
         // m1 reached the component out of order; in canonical order m1 comes first and nothing
         // merges, so the old id is superseded (at m1's arrival) and forwards.
         #expect(stitcher.merges == [MergeRecord(
-            from: pid("m2"), into: pid("m1"), at: Timestamp(millisecondsSinceEpoch: T.base + 105), messageID: "m1",
+            from: T.pid("m2"), into: T.pid("m1"), at: Timestamp(millisecondsSinceEpoch: T.base + 105), messageID: "m1",
             reason: .superseded)])
         #expect(stitcher.merges[0].reason.description == "superseded" && !stitcher.merges[0].blocked)
-        #expect(stitcher.record(for: pid("m1"))?.mergedFrom == [])
+        #expect(stitcher.record(for: T.pid("m1"))?.mergedFrom == [])
         // Both m3 (before m4) and m1 reached it out of order, but one profile built without merges
         // takes a late event in place: nothing had to be re-resolved.
         #expect(stitcher.counters.reResolutions == 0 && stitcher.counters.merges == 0)
-        #expect(stitcher.record(for: pid("m1"))?.firstSeen == T.base + 100)
+        #expect(stitcher.record(for: T.pid("m1"))?.firstSeen == T.base + 100)
     }
 
     @Test func equalTimesAreOrderedByMessageId() {
@@ -306,9 +302,9 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m-b", at: 100, ids: [T.anon("a")]))
         _ = stitcher.apply(T.event("m-c", at: 100, ids: [T.anon("a")]))
         // Same time, smaller message id: it is the earliest touchpoint now.
-        #expect(stitcher.apply(T.event("m-a", at: 100, ids: [T.anon("a")])) == .stored(profileID: pid("m-a")))
-        #expect(stitcher.messageIDs(of: pid("m-a")) == ["m-a", "m-b", "m-c"])
-        #expect(stitcher.resolve(profileID: pid("m-b")) == pid("m-a"))
+        #expect(stitcher.apply(T.event("m-a", at: 100, ids: [T.anon("a")])) == .stored(profileID: T.pid("m-a")))
+        #expect(stitcher.messageIDs(of: T.pid("m-a")) == ["m-a", "m-b", "m-c"])
+        #expect(stitcher.resolve(profileID: T.pid("m-b")) == T.pid("m-a"))
     }
 
     @Test func lateEventJoiningTwoProfilesTakesTheIdOfTheEarliestOfAll() {
@@ -316,13 +312,13 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m2", at: 200, ids: [T.anon("a")]))
         _ = stitcher.apply(T.event("m3", at: 300, ids: [T.device("d")]))
         let outcome = stitcher.apply(T.event("m1", at: 100, ids: [T.anon("a"), T.device("d")]))
-        #expect(outcome == .stored(profileID: pid("m1")))
-        #expect(stitcher.resolve(profileID: pid("m2")) == pid("m1"))
-        #expect(stitcher.resolve(profileID: pid("m3")) == pid("m1"))
+        #expect(outcome == .stored(profileID: T.pid("m1")))
+        #expect(stitcher.resolve(profileID: T.pid("m2")) == T.pid("m1"))
+        #expect(stitcher.resolve(profileID: T.pid("m3")) == T.pid("m1"))
         // In canonical order m1 comes first and carries both identifiers: nothing merges, both
         // earlier ids are superseded.
         #expect(stitcher.merges.map(\.reason) == [.superseded, .superseded])
-        #expect(stitcher.record(for: pid("m1"))?.mergedFrom == [])
+        #expect(stitcher.record(for: T.pid("m1"))?.mergedFrom == [])
     }
 
     // MARK: summary
@@ -333,7 +329,7 @@ struct StitcherTests {
         _ = stitcher.apply(T.event("m3", at: 300, name: "Order Completed", ids: [T.anon("a")], phase: .buy))
         _ = stitcher.apply(T.event("m4", at: 400, type: .identify, name: nil, ids: [T.anon("a")]))
         _ = stitcher.apply(T.event("m1", at: 100, name: "Product Viewed", ids: [T.anon("a")], phase: .explore))
-        let record = stitcher.record(for: pid("m1"))!
+        let record = stitcher.record(for: T.pid("m1"))!
         #expect(record.firstSeen == T.base + 100 && record.lastSeen == T.base + 400)
         #expect(record.phaseFirstReached == [.explore: T.base + 100, .buy: T.base + 300])
         #expect(record.converted)
@@ -352,7 +348,7 @@ struct StitcherTests {
             ]
             var stitcher = Stitcher(policy: T.defaultPolicy())
             stitcher.applyAll(order.map { events[$0] })
-            let traits = stitcher.record(for: pid("m1"))!.traits.mapValues { String(decoding: $0.json, as: UTF8.self) }
+            let traits = stitcher.record(for: T.pid("m1"))!.traits.mapValues { String(decoding: $0.json, as: UTF8.self) }
             #expect(traits == ["plan": #""gold""#, "name": #""Ada""#, "city": #""Leeds""#], "order \(order)")
         }
     }
@@ -365,7 +361,7 @@ struct StitcherTests {
         for events in [[web, app], [app, web]] {
             var stitcher = Stitcher(policy: T.defaultPolicy())
             stitcher.applyAll(events)
-            values.insert(String(decoding: stitcher.record(for: pid("m1", source: T.app))!.traits["plan"]!.json, as: UTF8.self))
+            values.insert(String(decoding: stitcher.record(for: T.pid("m1", source: T.app))!.traits["plan"]!.json, as: UTF8.self))
         }
         // The later touchpoint in journey order (ties: source name, "website" > "ios-app") wins.
         #expect(values == [#""web""#])
@@ -377,22 +373,22 @@ struct StitcherTests {
         var stitcher = Stitcher(policy: T.defaultPolicy(), maxTouchpointsPerProfile: 3)
         #expect(stitcher.maxTouchpointsPerProfile == 3)
         for index in 1...5 { _ = stitcher.apply(T.event("m\(index)", at: Int64(index) * 100, ids: [T.anon("a")])) }
-        #expect(stitcher.messageIDs(of: pid("m1")) == ["m3", "m4", "m5"])
+        #expect(stitcher.messageIDs(of: T.pid("m1")) == ["m3", "m4", "m5"])
         #expect(stitcher.counters.touchpointsDroppedOverCap == 2)
-        #expect(stitcher.record(for: pid("m1"))?.droppedTouchpoints == 2)
+        #expect(stitcher.record(for: T.pid("m1"))?.droppedTouchpoints == 2)
         #expect(stitcher.touchpointCount == 3 && stitcher.counters.eventsStored == 5)
         // A late event older than everything kept is dropped at once (it is the oldest).
         _ = stitcher.apply(T.event("m0", at: 50, ids: [T.anon("a")]))
-        #expect(stitcher.messageIDs(of: pid("m0")) == ["m3", "m4", "m5"])
+        #expect(stitcher.messageIDs(of: T.pid("m0")) == ["m3", "m4", "m5"])
         #expect(stitcher.counters.touchpointsDroppedOverCap == 3)
         // A newer one pushes out the oldest kept.
         _ = stitcher.apply(T.event("m6", at: 600, ids: [T.anon("a")]))
-        #expect(stitcher.messageIDs(of: pid("m0")) == ["m4", "m5", "m6"])
+        #expect(stitcher.messageIDs(of: T.pid("m0")) == ["m4", "m5", "m6"])
         #expect(stitcher.counters.touchpointsDroppedOverCap == 4)
         // A still-kept message is a duplicate; a dropped one is no longer remembered.
         #expect(stitcher.apply(T.event("m5", at: 500, ids: [T.anon("a")])) == .duplicate)
         #expect(stitcher.apply(T.event("m2", at: 200, ids: [T.anon("a")])) != .duplicate)
-        #expect(stitcher.messageIDs(of: pid("m0")) == ["m4", "m5", "m6"])
+        #expect(stitcher.messageIDs(of: T.pid("m0")) == ["m4", "m5", "m6"])
     }
 
     @Test func touchpointCapAppliesWhenProfilesMerge() {
@@ -401,9 +397,9 @@ struct StitcherTests {
         for index in 1...3 { _ = stitcher.apply(T.event("b\(index)", at: Int64(index) * 100 + 50, ids: [T.anon("b")])) }
         _ = stitcher.apply(T.event("c", at: 1000, ids: [T.anon("a"), T.anon("b")]))
         // 7 touchpoints (a1 100, b1 150, a2 200, b2 250, a3 300, b3 350, c 1000), cap 4: the three oldest go.
-        #expect(stitcher.messageIDs(of: pid("a1")) == ["b2", "a3", "b3", "c"])
+        #expect(stitcher.messageIDs(of: T.pid("a1")) == ["b2", "a3", "b3", "c"])
         #expect(stitcher.counters.touchpointsDroppedOverCap == 3)
-        #expect(stitcher.record(for: pid("a1"))?.droppedTouchpoints == 3)
+        #expect(stitcher.record(for: T.pid("a1"))?.droppedTouchpoints == 3)
         // A cap below one is treated as one.
         #expect(Stitcher(policy: T.defaultPolicy(), maxTouchpointsPerProfile: 0).maxTouchpointsPerProfile == 1)
     }

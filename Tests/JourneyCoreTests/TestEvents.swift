@@ -59,6 +59,11 @@ enum TestEvents {
         ProfileID(expectedProfileID(source: source, messageID: messageID))!
     }
 
+    /// The id of the profile whose first touchpoint is `messageID` from `source`.
+    static func pid(_ messageID: String, source: SourceInfo = web) -> ProfileID {
+        profileID(source: source.name, messageID: messageID)
+    }
+
     static func expectedProfileID(source: String = web.name, messageID: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in Array(source.utf8) + [0xff] + Array(messageID.utf8) {

@@ -65,10 +65,6 @@ struct IdentifierClusters {
         history[Int(root)].formUnion(more)
     }
 
-    func memberCount(ofRoot root: UInt32) -> Int {
-        Int(size[Int(root)])
-    }
-
     /// Joins the clusters of `a` and `b`; returns the root of the result and, when both had a
     /// latest event, the one the result did not keep, for the caller to compare (it knows the
     /// canonical order) and set with `setLatestEvent` if it is later.

@@ -94,7 +94,7 @@ public struct Stitcher: Sendable {
     public var sharedIdentifierCount: Int { sharedIdentifiers.count }
 
     /// Whether an event with this source and message id is already stored.
-    public func isStored(_ event: NormalisedEvent) -> Bool {
+    func isStored(_ event: NormalisedEvent) -> Bool {
         guard let source = sources.index(of: event.source) else { return false }
         return withUTF8Bytes(of: event.messageID) { storedLocation(source: source, messageID: $0) != nil }
     }
