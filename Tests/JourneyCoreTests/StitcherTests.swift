@@ -268,6 +268,23 @@ struct StitcherTests {
         #expect(stitcher.resolve(profileID: T.pid("m1")) == T.pid("m1", source: T.app))
     }
 
+    @Test func unstoredIndicesNameEachNewMessageOnceAtItsFirstPlace() {
+        var stitcher = Stitcher(policy: T.defaultPolicy())
+        _ = stitcher.apply(T.event("old", at: 50, ids: [T.anon("a")]))
+        let batch = [
+            T.event("old", at: 50, ids: [T.anon("a")]),
+            T.event("m1", at: 100, ids: [T.anon("a")]),
+            T.event("m2", at: 110, ids: [T.anon("a")]),
+            T.event("m1", at: 120, ids: [T.anon("b")]),
+            // Same message id from a source the stitcher has not seen yet: a message of its own.
+            T.event("m1", at: 100, source: T.app, ids: [T.anon("a")]),
+            T.event("m1", at: 100, source: T.app, ids: [T.anon("a")]),
+        ]
+        #expect(stitcher.unstoredIndices(in: batch) == [1, 2, 4])
+        _ = stitcher.apply(batch)
+        #expect(stitcher.unstoredIndices(in: batch) == [])
+    }
+
     // MARK: late events
 
     @Test func lateEarlierEventIsInsertedInPlaceAndMovesTheProfileId() {
