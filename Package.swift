@@ -32,6 +32,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
+        .systemLibrary(name: "CIsal", path: "Sources/CIsal"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "CSystemSupport"),
         .target(
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "JourneyStorage",
             dependencies: [
-                "JourneyCore", "CZlib", "CDeflate", "CZstd", "CSystemSupport",
+                "JourneyCore", "CZlib", "CDeflate", "CIsal", "CZstd", "CSystemSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

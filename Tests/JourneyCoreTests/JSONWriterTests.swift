@@ -115,6 +115,24 @@ struct JSONWriterTests {
         #expect(w.string == #"{"st\"atic":1}"#)
     }
 
+    /// Short strings are assembled on the stack in one append, longer ones or ones needing escapes
+    /// go through the general path: both give the same text at every length around the limit.
+    @Test func stringsAroundTheShortStringLimitAreWrittenTheSameWay() throws {
+        for length in (JSONWriter.shortString - 2)...(JSONWriter.shortString + 2) {
+            for text in [String(repeating: "a", count: length), String(repeating: "a", count: length - 1) + "\""] {
+                var w = JSONWriter()
+                w.beginArray()
+                w.string(text)
+                w.string(utf8: Array(text.utf8))
+                w.endArray()
+                let escaped = text.replacingOccurrences(of: "\"", with: "\\\"")
+                #expect(w.string == "[\"\(escaped)\",\"\(escaped)\"]")
+                let doc = try JSONDocument(bytes: w.bytes)
+                #expect(doc.root.elements.map { $0.string } == [text, text])
+            }
+        }
+    }
+
     /// Random strings (all scalar classes incl. controls, quotes, backslashes,
     /// surrogate-plane scalars) survive writer → parser unchanged.
     @Test func randomStringsRoundTrip() throws {

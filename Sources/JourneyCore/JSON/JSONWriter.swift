@@ -64,17 +64,14 @@ public struct JSONWriter: Sendable {
 
     /// Writes an object key (escaped) and the colon; the next call writes its value.
     public mutating func key(_ k: String) {
-        beginValue()
-        appendQuoted(k)
-        bytes.append(UInt8(ascii: ":"))
+        var text = k
+        text.withUTF8 { appendQuotedAfterComma($0, colon: true) }
         needsComma = false
     }
 
     /// Writes an object key given as static text. The text is escaped like any key.
     public mutating func key(_ k: StaticString) {
-        beginValue()
-        k.withUTF8Buffer { appendQuoted($0) }
-        bytes.append(UInt8(ascii: ":"))
+        k.withUTF8Buffer { appendQuotedAfterComma($0, colon: true) }
         needsComma = false
     }
 
@@ -84,29 +81,49 @@ public struct JSONWriter: Sendable {
     /// (`\n \r \t \b \f`, others `\u00XX`); everything else, including non-ASCII,
     /// is copied as UTF-8.
     public mutating func string(_ s: String) {
-        beginValue()
-        appendQuoted(s)
-        needsComma = true
+        string(utf8: s.utf8)
     }
 
     /// Writes a string value from UTF-8 bytes (which should be valid UTF-8;
     /// they are escaped but not validated).
     public mutating func string(utf8: some Collection<UInt8>) {
-        beginValue()
-        if utf8.withContiguousStorageIfAvailable({ appendQuoted($0) }) == nil {
-            Array(utf8).withUnsafeBufferPointer { appendQuoted($0) }
+        if utf8.withContiguousStorageIfAvailable({ appendQuotedAfterComma($0) }) == nil {
+            Array(utf8).withUnsafeBufferPointer { appendQuotedAfterComma($0) }
         }
         needsComma = true
     }
 
+    /// A string value (or, with `colon`, a key and its colon) after the comma due here. Short text
+    /// that needs no escaping (ids, names, keys, most values) goes out in one append; anything
+    /// else through `appendQuoted`.
+    mutating func appendQuotedAfterComma(_ text: UnsafeBufferPointer<UInt8>, colon: Bool = false) {
+        if text.count <= Self.shortString && !text.contains(where: Self.needsEscape) {
+            appendAfterComma(maxCount: text.count + 3) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let start = text.baseAddress { (out + 1).update(from: start, count: text.count) }
+                out[text.count + 1] = UInt8(ascii: "\"")
+                out[text.count + 2] = UInt8(ascii: ":")
+                return text.count + (colon ? 3 : 2)
+            }
+        } else {
+            beginValue()
+            appendQuoted(text)
+            if colon { bytes.append(UInt8(ascii: ":")) }
+        }
+    }
+
+    /// Strings up to this many bytes are assembled on the stack (`appendQuotedAfterComma`).
+    static let shortString = 128
+
     /// Writes a timestamp as an RFC 3339 string value (`Timestamp.description`) without
     /// allocating.
     public mutating func timestamp(_ t: Timestamp) {
-        beginValue()
-        bytes.reserveCapacity(bytes.count + Timestamp.rfc3339Length + 2)
-        bytes.append(UInt8(ascii: "\""))
-        t.appendRFC3339(to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        appendAfterComma(maxCount: Timestamp.rfc3339Length + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            t.writeRFC3339(to: out + 1)
+            out[Timestamp.rfc3339Length + 1] = UInt8(ascii: "\"")
+            return Timestamp.rfc3339Length + 2
+        }
         needsComma = true
     }
 
@@ -184,6 +201,26 @@ public struct JSONWriter: Sendable {
 
     // MARK: internals
 
+    /// Whether a byte must be escaped inside a JSON string.
+    @inline(__always)
+    static func needsEscape(_ c: UInt8) -> Bool {
+        c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\")
+    }
+
+    /// Appends the comma a value or key needs here (if any) and what `fill` writes (at most
+    /// `maxCount` bytes; it returns how many) in one append: appending byte by byte to the array
+    /// checks its capacity and uniqueness each time.
+    @inline(__always)
+    mutating func appendAfterComma(maxCount: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxCount + 1) { scratch in
+            let base = scratch.baseAddress!
+            let start = needsComma ? 1 : 0
+            base[0] = UInt8(ascii: ",")
+            let count = fill(base + start)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: start + count))
+        }
+    }
+
     mutating func appendNull() {
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
@@ -211,12 +248,6 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    mutating func appendQuoted(_ s: String) {
-        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0) }) == nil {
-            Array(s.utf8).withUnsafeBufferPointer { appendQuoted($0) }
-        }
-    }
-
     mutating func appendQuoted(_ src: UnsafeBufferPointer<UInt8>) {
         bytes.reserveCapacity(bytes.count + src.count + 2)
         bytes.append(UInt8(ascii: "\""))
@@ -225,7 +256,7 @@ public struct JSONWriter: Sendable {
         let n = src.count
         while k < n {
             let c = src[k]
-            if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+            if !Self.needsEscape(c) {
                 k &+= 1
                 continue
             }

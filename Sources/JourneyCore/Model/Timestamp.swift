@@ -31,16 +31,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The RFC 3339 text as UTF-8 bytes (always 24 bytes: instants outside years 0000–9999 are
     /// clamped to `earliest` / `latest`, since the format cannot write them).
     public var rfc3339Bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(Self.rfc3339Length)
-        appendRFC3339(to: &out)
-        return out
+        [UInt8](unsafeUninitializedCapacity: Self.rfc3339Length) { buffer, count in
+            writeRFC3339(to: buffer.baseAddress!)
+            count = Self.rfc3339Length
+        }
     }
 
     static let rfc3339Length = 24
 
-    /// Appends the 24 bytes of `rfc3339Bytes` to `out` without allocating.
-    func appendRFC3339(to out: inout [UInt8]) {
+    /// Writes the 24 bytes of `rfc3339Bytes` at `out`, which must have room for them.
+    func writeRFC3339(to out: UnsafeMutablePointer<UInt8>) {
         let millis = min(max(millisecondsSinceEpoch, Timestamp.earliest.millisecondsSinceEpoch), Timestamp.latest.millisecondsSinceEpoch)
         var days = millis / 86_400_000
         var msOfDay = millis % 86_400_000
@@ -49,27 +49,27 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = CivilCalendar.date(fromDaysSinceEpoch: days)
-        func two(_ value: Int64) {
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10))
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10))
+        func two(_ value: Int64, at offset: Int) {
+            out[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+            out[offset + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
         }
-        two(year / 100)
-        two(year % 100)
-        out.append(UInt8(ascii: "-"))
-        two(month)
-        out.append(UInt8(ascii: "-"))
-        two(day)
-        out.append(UInt8(ascii: "T"))
-        two(msOfDay / 3_600_000)
-        out.append(UInt8(ascii: ":"))
-        two(msOfDay / 60_000 % 60)
-        out.append(UInt8(ascii: ":"))
-        two(msOfDay / 1000 % 60)
-        out.append(UInt8(ascii: "."))
+        two(year / 100, at: 0)
+        two(year % 100, at: 2)
+        out[4] = UInt8(ascii: "-")
+        two(month, at: 5)
+        out[7] = UInt8(ascii: "-")
+        two(day, at: 8)
+        out[10] = UInt8(ascii: "T")
+        two(msOfDay / 3_600_000, at: 11)
+        out[13] = UInt8(ascii: ":")
+        two(msOfDay / 60_000 % 60, at: 14)
+        out[16] = UInt8(ascii: ":")
+        two(msOfDay / 1000 % 60, at: 17)
+        out[19] = UInt8(ascii: ".")
         let millisecond = msOfDay % 1000
-        out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100))
-        two(millisecond % 100)
-        out.append(UInt8(ascii: "Z"))
+        out[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
+        two(millisecond % 100, at: 21)
+        out[23] = UInt8(ascii: "Z")
     }
 
     /// The UTC calendar date as `YYYY-MM-DD` (used to name daily files).

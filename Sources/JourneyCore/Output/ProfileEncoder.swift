@@ -115,23 +115,25 @@ public struct ProfileEncoder {
         writer.key("received_at")
         writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt))
         writer.key("message_id")
-        stitcher.payloads.payload(of: touchpoint) { writer.string(utf8: $0.messageID) }
-        writer.key("source")
-        writer.raw(stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)])
-        writer.key("channel")
-        writer.raw(stitcher.channels.quotedNames[Int(touchpoint.channelIndex)])
-        writer.key("type")
-        writer.string(touchpoint.type.rawValue)
-        writer.key("event")
-        if touchpoint.nameIndex > 0 { writer.raw(stitcher.eventNames.quotedNames[Int(touchpoint.nameIndex) - 1]) } else { writer.null() }
-        writer.key("phase")
-        if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
-        writer.key("properties")
-        if touchpoint.propertiesLength == 0 {
-            writer.beginObject()
-            writer.endObject()
-        } else {
-            stitcher.payloads.payload(of: touchpoint) { writer.raw($0.properties(length: touchpoint.propertiesLength)) }
+        stitcher.payloads.payload(of: touchpoint) { payload in
+            writer.string(utf8: payload.messageID)
+            writer.key("source")
+            writer.raw(stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)])
+            writer.key("channel")
+            writer.raw(stitcher.channels.quotedNames[Int(touchpoint.channelIndex)])
+            writer.key("type")
+            writer.string(touchpoint.type.rawValue)
+            writer.key("event")
+            if touchpoint.nameIndex > 0 { writer.raw(stitcher.eventNames.quotedNames[Int(touchpoint.nameIndex) - 1]) } else { writer.null() }
+            writer.key("phase")
+            if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
+            writer.key("properties")
+            if touchpoint.propertiesLength == 0 {
+                writer.beginObject()
+                writer.endObject()
+            } else {
+                writer.raw(payload.properties(length: touchpoint.propertiesLength))
+            }
         }
         writer.endObject()
     }

@@ -1,9 +1,9 @@
-import CDeflate
+import CIsal
 
 /// The gzip member layout of snapshot files: every file is a series of gzip members (RFC 1952
 /// allows any number; gzip, zcat, Python, DuckDB and Spark read them as one stream), each holding
-/// at most `maxMemberBytes` uncompressed. Bounded members let libdeflate, which compresses and
-/// decompresses whole buffers at two to three times zlib's speed, handle files of any size.
+/// at most `maxMemberBytes` uncompressed. Bounded members let whole-buffer codecs handle files of
+/// any size: ISA-L compresses each member in one call, libdeflate decompresses each in one call.
 enum GzipMembers {
     /// A member is compressed once this many bytes are buffered.
     static let targetMemberBytes = 1 << 20
@@ -13,29 +13,24 @@ enum GzipMembers {
 
 /// Streams NDJSON rows into a gzip file of bounded members (`GzipMembers`), counting rows.
 /// Owned by one thread.
+///
+/// Members are compressed by ISA-L's `igzip` (Debian's `libisal-dev`) at level 1 (level 0 is barely faster and a quarter larger): on snapshot
+/// NDJSON it runs about twice as fast as libdeflate's fastest level for output about 6 % larger
+/// (docs/ARCHITECTURE.md), and deflate is the largest cost of a snapshot.
 final class GzipFileWriter {
     let name: String
-    private let compressor: OpaquePointer
+    /// ISA-L's working memory for level 1, reused for every member.
+    private var levelBuffer = [UInt8](repeating: 0, count: Int(journeyd_isal_level1_buffer_size()))
     private let sink: HashingFileSink
     private var output: [UInt8] = []
     private var input: [UInt8] = []
     private var membersWritten = 0
     private(set) var rows = 0
 
-    /// - Parameter level: libdeflate level (1–12); 1 is several times faster than zlib's default
-    ///   and compresses NDJSON about as well as zlib's level 6.
-    init(directory: String, name: String, level: Int32 = 1) throws(StorageError) {
+    init(directory: String, name: String) throws(StorageError) {
         self.name = name
         sink = try HashingFileSink(path: directory + "/" + name)
-        guard let compressor = libdeflate_alloc_compressor(level) else {
-            throw .writeFailed(path: sink.path, reason: "libdeflate could not allocate a compressor")
-        }
-        self.compressor = compressor
         input.reserveCapacity(GzipMembers.maxMemberBytes)
-    }
-
-    deinit {
-        libdeflate_free_compressor(compressor)
     }
 
     /// Appends one NDJSON row (the JSON object; the newline is added here). A member ends on a row
@@ -72,14 +67,33 @@ final class GzipFileWriter {
     }
 
     private func compressMember() throws(StorageError) {
-        let bound = libdeflate_gzip_compress_bound(compressor, input.count)
+        // Stateless deflate never expands data by more than its stored-block headers (5 bytes per
+        // 64 KiB) plus the gzip header and trailer.
+        let bound = input.count + input.count / 8 + 4096
         if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
-        let produced = input.withUnsafeBytes { source in
+        let (status, produced) = input.withUnsafeMutableBytes { source in
             output.withUnsafeMutableBytes { destination in
-                libdeflate_gzip_compress(compressor, source.baseAddress, source.count, destination.baseAddress, destination.count)
+                levelBuffer.withUnsafeMutableBytes { working in
+                    var stream = isal_zstream()
+                    isal_deflate_stateless_init(&stream)
+                    stream.gzip_flag = UInt16(IGZIP_GZIP)
+                    stream.level = 1
+                    stream.level_buf = working.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                    stream.level_buf_size = UInt32(working.count)
+                    stream.end_of_stream = 1
+                    stream.flush = UInt16(NO_FLUSH)
+                    stream.next_in = source.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                    stream.avail_in = UInt32(source.count)
+                    stream.next_out = destination.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                    stream.avail_out = UInt32(destination.count)
+                    let status = isal_deflate_stateless(&stream)
+                    return (status, Int(stream.total_out))
+                }
             }
         }
-        guard produced > 0 else { throw .writeFailed(path: sink.path, reason: "libdeflate could not compress a member") }
+        guard status == COMP_OK else {
+            throw .writeFailed(path: sink.path, reason: "ISA-L could not compress a member (status \(status))")
+        }
         input.removeAll(keepingCapacity: true)
         membersWritten += 1
         try sink.write(output, count: produced)
