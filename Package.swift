@@ -116,7 +116,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "JourneyCoreTests", dependencies: ["JourneyCore"]),
-        .testTarget(name: "JourneyStorageTests", dependencies: ["JourneyStorage"]),
+        .testTarget(name: "JourneyStorageTests", dependencies: ["JourneyStorage", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "JourneyServerTests", dependencies: ["JourneyServer"]),
         .testTarget(name: "JourneySimulationTests", dependencies: ["JourneySimulation", "JourneyCore", "JourneyStorage"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import CSystemSupport
+import Crypto
 import Foundation
 import JourneyCore
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @testable import JourneyStorage
 
 /// The compressed files a snapshot is made of: table files as a series of bounded gzip members
-/// (libdeflate) that any gzip reader — here the system zlib — reads as one stream, and the zstd
+/// (ISA-L) that any gzip reader — here the system zlib — reads as one stream, and the zstd
 /// recovery checkpoint.
 @Suite struct SnapshotFileFormatTests {
     static func directory() -> String {
@@ -64,6 +65,42 @@ import Testing
         let expected = Array("{\"small\":1}\n".utf8) + huge + [0x0A] + Array("{\"small\":2}\n".utf8)
         #expect(try Self.readBack(directory + "/t.jsonl.gz") == expected)
         #expect(try Gzip.decompress(Self.contents(directory + "/t.jsonl.gz"), maxOutputBytes: 1 << 30) == expected)
+    }
+
+    /// The file sink stages bytes into aligned blocks for `O_DIRECT` and pads the last one, then
+    /// cuts the file back; buffered (where a file system has no `O_DIRECT`) it writes them as
+    /// they are. Either way the file holds exactly the bytes given, and the digest is theirs, for
+    /// lengths off block boundaries and across several flushes of the 8 MiB staging buffer.
+    @Test(arguments: [true, false])
+    func fileSinkWritesExactlyTheBytesGivenWithOrWithoutThePageCache(bypassingPageCache: Bool) throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Bytes that differ with their position, so a block written in the wrong place shows.
+        let pattern = [UInt8](unsafeUninitializedCapacity: 17_000_123) { buffer, count in
+            for index in 0..<buffer.count { buffer[index] = UInt8(truncatingIfNeeded: index ^ (index >> 8) ^ (index >> 16)) }
+            count = buffer.count
+        }
+        for length in [0, 1, 4095, 4096, 4097, (8 << 20) - 1, (8 << 20) + 1, pattern.count] {
+            let bytes = Array(pattern[0..<length])
+            let path = directory + "/sink-\(length)"
+            let sink = try HashingFileSink(path: path, bypassingPageCache: bypassingPageCache)
+            #expect(sink.direct == bypassingPageCache)
+            // Uneven pieces, some larger than the staging buffer.
+            let pieces = [1, 3000, 5000, 9 << 20, 100_000, 7 << 20]
+            var offset = 0
+            var index = 0
+            while offset < length {
+                let end = min(length, offset + pieces[index % pieces.count])
+                index += 1
+                let chunk = Array(bytes[offset..<end]) + [0xEE, 0xEE]
+                try sink.write(chunk, count: end - offset)
+                offset = end
+            }
+            let digest = try sink.finish()
+            #expect(Self.contents(path) == bytes, "length \(length)")
+            #expect(digest == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            #expect(sink.bytesWritten == length)
+        }
     }
 
     @Test func emptyTableIsValidGzip() throws {
