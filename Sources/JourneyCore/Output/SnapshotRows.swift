@@ -85,10 +85,11 @@ public struct SnapshotRows: Sendable {
     }
 
     public func forEachIdentity(_ body: ([UInt8]) throws -> Void) rethrows {
+        let encoder = ProfileEncoder(stitcher)
         var writer = JSONWriter(capacity: 256)
         for slot in order {
             let record = stitcher.profiles[Int(slot)]!
-            for identifier in ProfileEncoder(stitcher).sortedIdentifiers(record) {
+            for identifier in encoder.sortedIdentifiers(record) {
                 writer.reset()
                 writer.beginObject()
                 writer.key("type")
