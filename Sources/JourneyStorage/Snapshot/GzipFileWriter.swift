@@ -14,9 +14,10 @@ enum GzipMembers {
 /// Streams NDJSON rows into a gzip file of bounded members (`GzipMembers`), counting rows.
 /// Owned by one thread.
 ///
-/// Members are compressed by ISA-L's `igzip` (Debian's `libisal-dev`) at level 1 (level 0 is barely faster and a quarter larger): on snapshot
-/// NDJSON it runs about twice as fast as libdeflate's fastest level for output about 6 % larger
-/// (docs/ARCHITECTURE.md), and deflate is the largest cost of a snapshot.
+/// Members are compressed by ISA-L's `igzip` (Debian's `libisal-dev`) at level 1 (level 0 is
+/// barely faster and a quarter larger): on snapshot NDJSON it runs about twice as fast as
+/// libdeflate's fastest level for output about 6 % larger (docs/ARCHITECTURE.md), and deflate is
+/// the largest cost of a snapshot.
 final class GzipFileWriter {
     let name: String
     /// ISA-L's working memory for level 1, reused for every member.
