@@ -67,6 +67,7 @@ import Testing
                 ("wrong CA", try Self.clientCertificate(daemon, issuer: otherCA)),
                 ("expired", try Self.clientCertificate(daemon, notBefore: Date().addingTimeInterval(-86_400 * 30), notAfter: Date().addingTimeInterval(-86_400))),
             ]
+            let firstHandshake = ContinuousClock.now
             for (name, certificate) in refusedInHandshake {
                 let stream = try await StreamClient.connect(to: daemon, certificate: certificate)
                 try? await stream.send(lines: [line])
@@ -77,15 +78,23 @@ import Testing
             try? await oldTLS.send(lines: [line])
             #expect(await oldTLS.nextLine(timeout: .seconds(10)) == nil, "TLS 1.1 is refused")
             #expect(await oldTLS.waitForClose(timeout: .seconds(10)))
-            // Three failed handshakes are counted; the log says so once (repeats are held back
-            // for 10 s and counted, so a retrying client cannot flood it).
+            let lastHandshake = ContinuousClock.now
+            // Three failed handshakes are counted; the log says so once when they came within
+            // 10 s (repeats are held back for 10 s and counted, so a retrying client cannot flood
+            // it; RepeatLimiterTests checks the window itself). On a machine slow enough to spread
+            // them wider, each later window may add a line.
             func failuresCounted() async throws -> Double? {
                 MetricsTests.series(try await client.admin("/metrics", token: nil).text)?[#"journeyd_tls_handshake_failures_total{listener="stream"}"#]
             }
             let countDeadline = ContinuousClock.now + .seconds(10)
             while try await failuresCounted() != 3, ContinuousClock.now < countDeadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(try await failuresCounted() == 3)
-            #expect(daemon.log.components(separatedBy: "msg=\"stream handshake failed\"").count - 1 == 1, "\(daemon.log)")
+            let failureLines = daemon.log.split(separator: "\n").filter { $0.contains("msg=\"stream handshake failed\"") }
+            if lastHandshake - firstHandshake < .seconds(9) {
+                #expect(failureLines.count == 1, "\(daemon.log)")
+            } else {
+                #expect((1...3).contains(failureLines.count), "\(daemon.log)")
+            }
 
             let refusals: [(String, PEMCredential?, String, String)] = [
                 ("unknown subject", try Self.clientCertificate(daemon, name: "stranger"), line, "CN=stranger is not the client_subject of any source"),
