@@ -1,3 +1,4 @@
+import CSystemSupport
 import Foundation
 
 /// File-system helpers shared by the storage components: directories and files with the
@@ -18,6 +19,18 @@ enum StorageFiles {
     static func openForWriting(_ path: String, flags: Int32 = O_TRUNC) throws(StorageError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o640)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        _ = fchmod(fd, 0o640)
+        return fd
+    }
+
+    /// As `openForWriting` (truncating), with writes that bypass the page cache (`O_DIRECT`: whole
+    /// blocks from aligned buffers only). Nil where the file system or platform cannot do that.
+    static func openForDirectWriting(_ path: String) throws(StorageError) -> Int32? {
+        let fd = journeyd_open_direct_for_writing(path, 0o640)
+        guard fd >= 0 else {
+            if errno == EINVAL { return nil }
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         _ = fchmod(fd, 0o640)
         return fd
     }

@@ -82,9 +82,9 @@ import Testing
         }
         // Whether this file system takes O_DIRECT at all (tmpfs before Linux 6.6 does not); where
         // it does not, the sink must fall back rather than fail.
-        let probe = journeyd_open_direct_for_writing(directory + "/probe", 0o640)
-        let directWorks = probe >= 0
-        if directWorks { close(probe) }
+        let probe = try StorageFiles.openForDirectWriting(directory + "/probe")
+        let directWorks = probe != nil
+        if let probe { close(probe) }
         for length in [0, 1, 4095, 4096, 4097, (8 << 20) - 1, (8 << 20) + 1, pattern.count] {
             let bytes = Array(pattern[0..<length])
             let path = directory + "/sink-\(length)"

@@ -29,16 +29,12 @@ final class HashingFileSink {
     ///   works (the path file systems without it take).
     init(path: String, bypassingPageCache: Bool = true) throws(StorageError) {
         self.path = path
-        let directFD = bypassingPageCache ? journeyd_open_direct_for_writing(path, 0o640) : -1
-        if directFD >= 0 {
-            _ = fchmod(directFD, 0o640)
+        if bypassingPageCache, let directFD = try StorageFiles.openForDirectWriting(path) {
             fd = directFD
             direct = true
-        } else if !bypassingPageCache || errno == EINVAL {
+        } else {
             fd = try StorageFiles.openForWriting(path)
             direct = false
-        } else {
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         staging = .allocate(byteCount: Self.stagingSize, alignment: Self.blockSize)
     }
