@@ -173,6 +173,23 @@ struct ProfileEncoderTests {
         #expect(root["merged_from"]?.elements.map { $0.string! } == [T.pid("m2"), T.pid("m3")].sorted().map(\.description))
     }
 
+    /// Properties of any size: small ones go out with the rest of their row, larger ones after
+    /// it; either way each journey entry is one whole object.
+    @Test func touchpointsWithSmallAndLargePropertiesAreWholeObjects() throws {
+        let sizes = [0, 10, ProfileEncoder.inlinePropertiesBytes - 20, ProfileEncoder.inlinePropertiesBytes + 50, 70_000]
+        var stitcher = Stitcher(policy: T.defaultPolicy())
+        stitcher.applyAll(sizes.enumerated().map { index, size in
+            let properties = size == 0 ? nil : #"{"pad":""# + String(repeating: "x", count: size - 10) + #""}"#
+            return T.event("m\(index)", at: 1000 + Int64(index), ids: [T.user("u-1")], properties: properties)
+        })
+        let root = try parse(ProfileEncoder(stitcher).profileJSON(id: T.pid("m0"), journey: (after: 0, limit: 100)))
+        let journey = root["journey"]!.elements.map { $0 }
+        #expect(journey.map { $0["message_id"]!.string! } == sizes.indices.map { "m\($0)" })
+        #expect(journey.allSatisfy { $0.members.map(\.key) == Self.touchpointFields })
+        #expect(journey.map { $0["properties"]!["pad"]?.string?.count ?? 0 } == sizes.map { max(0, $0 - 10) })
+        #expect(root["next_after"]?.isNull == true)
+    }
+
     @Test func textIsEscapedAndOutputIsOneLine() throws {
         // Through the real normaliser: a pretty-printed event with awkward characters.
         let harness = NormaliserHarness()

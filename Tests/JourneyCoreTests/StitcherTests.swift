@@ -562,17 +562,19 @@ enum Population {
     /// of superseded ids, and when an identifier was flagged as shared.
     static func tables(of stitcher: Stitcher) -> [String: [String]] {
         let rows = SnapshotRows(stitcher)
-        func collect(_ each: ((([UInt8]) throws -> Void)) throws -> Void) -> [String] {
-            var lines: [String] = []
-            try! each { lines.append(String(decoding: $0, as: UTF8.self)) }
-            return lines
+        func collect(_ write: (inout JSONRowList) -> Void) -> [String] {
+            var list = JSONRowList()
+            write(&list)
+            return list.rows.map { String(decoding: $0, as: UTF8.self) }
         }
         var tables: [String: [String]] = [:]
-        tables["profiles"] = collect { try rows.forEachProfile($0) }
-        tables["touchpoints"] = rows.touchpointParts(rowsPerPart: 1_000_000).flatMap { part in collect { try rows.forEachTouchpoint(in: part, $0) } }
-        tables["identities"] = collect { try rows.forEachIdentity($0) }
-        tables["merges"] = collect { try rows.forEachMerge($0) }.filter { !$0.contains(#""reason":"superseded""#) }
-        tables["shared_identifiers"] = collect { try rows.forEachSharedIdentifier($0) }.map { $0.replacing(/"at":"[^"]*"/, with: "") }.sorted()
+        tables["profiles"] = collect { rows.writeProfiles(into: &$0) }
+        tables["touchpoints"] = collect { list in
+            for part in rows.touchpointParts(rowsPerPart: 1_000_000) { rows.writeTouchpoints(in: part, into: &list) }
+        }
+        tables["identities"] = collect { rows.writeIdentities(into: &$0) }
+        tables["merges"] = collect { rows.writeMerges(into: &$0) }.filter { !$0.contains(#""reason":"superseded""#) }
+        tables["shared_identifiers"] = collect { rows.writeSharedIdentifiers(into: &$0) }.map { $0.replacing(/"at":"[^"]*"/, with: "") }.sorted()
         return tables
     }
 

@@ -9,6 +9,14 @@ import Testing
 /// The compressed files a snapshot is made of: table files as a series of bounded gzip members
 /// (ISA-L) that any gzip reader — here the system zlib — reads as one stream, and the zstd
 /// recovery checkpoint.
+extension GzipFileWriter {
+    /// Writes `json` (one row, without its newline) as the next row.
+    fileprivate func appendRow(_ json: [UInt8]) throws {
+        rowBuffer.raw(json)
+        try endRow()
+    }
+}
+
 @Suite struct SnapshotFileFormatTests {
     static func directory() -> String {
         let path = NSTemporaryDirectory() + "journeyd-fileformat-\(UUID().uuidString.prefix(8))"
@@ -166,19 +174,61 @@ import Testing
         }
     }
 
+    /// Every `append` is a frame of its own; the reader returns them as one stream, an empty file
+    /// still holds a valid frame, and a file cut at a frame boundary, which is valid zstd, is
+    /// caught by the checkpoint's footer.
+    @Test func zstdFramesReadBackAsOneStreamAndACutAtAFrameBoundaryIsCaught() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func readBack(_ path: String) throws -> [UInt8] {
+            let reader = try ZstdFileReader(path: path)
+            var out: [UInt8] = []
+            while let chunk = try reader.nextChunk() { out.append(contentsOf: chunk) }
+            return out
+        }
+        let chunks = [GzipFixtures.textBytes(3 << 20, seed: 4), [], GzipFixtures.randomBytes(70_000, seed: 5), [7]]
+        let writer = try ZstdFileWriter(directory: directory, name: "f.zst")
+        for chunk in chunks { try writer.append(chunk) }
+        let written = try writer.finish()
+        #expect(written.bytes == Self.contents(directory + "/f.zst").count)
+        #expect(try readBack(directory + "/f.zst") == chunks.flatMap { $0 })
+        _ = try ZstdFileWriter(directory: directory, name: "empty.zst").finish()
+        #expect(try readBack(directory + "/empty.zst").isEmpty)
+
+        let (state, snapshot, stitcher) = try await SnapshotVerifierTests.writeSnapshot()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        var checkpoint: [UInt8] = []
+        try stitcher.writeCheckpoint { checkpoint += $0 }
+        let split = try ZstdFileWriter(directory: snapshot, name: SnapshotStore.checkpointFile)
+        try split.append(Array(checkpoint.dropLast(2)))
+        let boundary = try split.finish().bytes
+        let path = snapshot + "/" + SnapshotStore.checkpointFile
+        let policy = try IdentityPolicy()
+        #expect(throws: SnapshotError.self) {
+            _ = try CheckpointLoader.load(snapshotDirectory: snapshot, policy: policy, maxTouchpointsPerProfile: 10_000)
+        }
+        let whole = try ZstdFileWriter(directory: snapshot, name: SnapshotStore.checkpointFile)
+        try whole.append(Array(checkpoint.dropLast(2)))
+        try whole.append(Array(checkpoint.suffix(2)))
+        _ = try whole.finish()
+        #expect(Self.contents(path).count > boundary)
+        #expect(try CheckpointLoader.load(snapshotDirectory: snapshot, policy: policy, maxTouchpointsPerProfile: 10_000).touchpointCount == stitcher.touchpointCount)
+    }
+
     @Test func touchpointPartsCoverEveryRowOnceInOrder() throws {
         let stitcher = try SnapshotVerifierTests.stitcher()
         let rows = SnapshotRows(stitcher)
-        var all: [[UInt8]] = []
-        for part in rows.touchpointParts(rowsPerPart: .max) { rows.forEachTouchpoint(in: part) { all.append($0) } }
+        var list = JSONRowList()
+        for part in rows.touchpointParts(rowsPerPart: .max) { rows.writeTouchpoints(in: part, into: &list) }
+        let all = list.rows
         #expect(all.count == stitcher.touchpointCount)
         for size in 1...(all.count + 1) {
             let parts = rows.touchpointParts(rowsPerPart: size)
             #expect(parts.count == (all.count + size - 1) / size)
             #expect(parts.dropLast().allSatisfy { $0.rows == size })
-            var joined: [[UInt8]] = []
-            for part in parts { rows.forEachTouchpoint(in: part) { joined.append($0) } }
-            #expect(joined == all, "parts of \(size)")
+            var joined = JSONRowList()
+            for part in parts { rows.writeTouchpoints(in: part, into: &joined) }
+            #expect(joined.rows == all, "parts of \(size)")
         }
     }
 

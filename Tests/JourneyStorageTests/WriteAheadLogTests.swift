@@ -223,4 +223,27 @@ import Testing
             #expect(throws: BinaryDecodingError.self) { _ = try NormalisedEvent(decoding: &truncated) }
         }
     }
+
+    /// A byte string written in place reads back like one written from a buffer, whether its
+    /// length prefix takes the expected two bytes or one or three (the bytes move then).
+    @Test func lengthPrefixedBytesWrittenInPlaceReadBack() throws {
+        for length in [0, 1, 127, 128, 16_383, 16_384, 70_000] {
+            let body = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            var inPlace = BinaryWriter()
+            inPlace.u8(9)
+            inPlace.lengthPrefixed { writer in
+                for byte in body { writer.u8(byte) }
+            }
+            inPlace.u8(10)
+            var copied = BinaryWriter()
+            copied.u8(9)
+            copied.lengthPrefixed(body)
+            copied.u8(10)
+            #expect(inPlace.bytes == copied.bytes, "length \(length)")
+            var reader = BinaryReader(inPlace.bytes[...])
+            #expect(try reader.u8() == 9)
+            #expect(Array(try reader.lengthPrefixed()) == body)
+            #expect(try reader.u8() == 10)
+        }
+    }
 }

@@ -21,12 +21,11 @@ extension Stitcher {
     /// Emits the checkpoint in chunks of about 1 MiB.
     public func writeCheckpoint(_ emit: ([UInt8]) throws -> Void) throws {
         var out = BinaryWriter(capacity: 1 << 20)
-        var body = BinaryWriter(capacity: 64 * 1024)
         func record(_ kind: CheckpointRecordKind, _ fill: (inout BinaryWriter) -> Void) throws {
-            body.removeAll()
-            body.u8(kind.rawValue)
-            fill(&body)
-            out.lengthPrefixed(body.bytes)
+            out.lengthPrefixed { body in
+                body.u8(kind.rawValue)
+                fill(&body)
+            }
             if out.bytes.count >= 1 << 20 {
                 try emit(out.bytes)
                 out.removeAll()

@@ -48,6 +48,18 @@ public struct BinaryWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// Appends a length-prefixed byte string that `fill` writes in place, after room left for a
+    /// prefix of `expectedPrefixBytes`; the bytes are moved only when their varint length needs
+    /// another number of bytes. Saves building the string in a buffer of its own and copying it.
+    public mutating func lengthPrefixed(expectedPrefixBytes: Int = 2, _ fill: (inout BinaryWriter) throws -> Void) rethrows {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: expectedPrefixBytes))
+        try fill(&self)
+        var prefix = BinaryWriter(capacity: 10)
+        prefix.varint(bytes.count - start - expectedPrefixBytes)
+        bytes.replaceSubrange(start..<(start + expectedPrefixBytes), with: prefix.bytes)
+    }
+
     public mutating func string(_ value: String) {
         lengthPrefixed(value.utf8)
     }

@@ -132,14 +132,12 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int64(_ v: Int64) {
-        beginValue()
-        appendInteger(v.magnitude, negative: v < 0)
+        appendAfterComma(maxCount: JSONComposer.intBytes) { Self.writeDecimal(v.magnitude, negative: v < 0, to: $0) }
         needsComma = true
     }
 
     public mutating func uint64(_ v: UInt64) {
-        beginValue()
-        appendInteger(v, negative: false)
+        appendAfterComma(maxCount: JSONComposer.intBytes) { Self.writeDecimal(v, negative: false, to: $0) }
         needsComma = true
     }
 
@@ -225,27 +223,24 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
 
-    mutating func appendInteger(_ magnitude: UInt64, negative: Bool) {
-        if negative { bytes.append(UInt8(ascii: "-")) }
-        if magnitude < 10 {
-            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude))
-            return
+    /// Writes an integer in decimal at `out` (at most 20 bytes: a sign and 19 digits, or 20
+    /// digits); returns how many bytes it wrote.
+    static func writeDecimal(_ magnitude: UInt64, negative: Bool, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var digitCount = 1
+        var scale: UInt64 = 10
+        while digitCount < 20 && magnitude >= scale {
+            digitCount += 1
+            scale = scale &* 10
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
-        let count = withUnsafeMutableBytes(of: &digits) { buf -> Int in
-            var m = magnitude
-            var pos = 24
-            while m > 0 {
-                let (q, r) = m.quotientAndRemainder(dividingBy: 10)
-                pos -= 1
-                buf[pos] = 0x30 &+ UInt8(truncatingIfNeeded: r)
-                m = q
-            }
-            return 24 - pos
+        let sign = negative ? 1 : 0
+        if negative { out[0] = UInt8(ascii: "-") }
+        var rest = magnitude
+        for position in stride(from: sign + digitCount - 1, through: sign, by: -1) {
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            out[position] = 0x30 &+ UInt8(truncatingIfNeeded: digit)
+            rest = quotient
         }
-        withUnsafeBytes(of: &digits) { buf in
-            bytes.append(contentsOf: buf[(24 - count)...])
-        }
+        return sign + digitCount
     }
 
     mutating func appendQuoted(_ src: UnsafeBufferPointer<UInt8>) {

@@ -38,21 +38,23 @@ public struct ProfileID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { "p_" + StableHash(value: value).hex }
 
-    /// Calls `body` with the id as a JSON string literal's bytes (`"p_…"`), from the stack.
-    func withQuotedUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            buffer[0] = UInt8(ascii: "\"")
-            buffer[1] = UInt8(ascii: "p")
-            buffer[2] = UInt8(ascii: "_")
-            var rest = value
-            for index in stride(from: 18, through: 3, by: -1) {
-                buffer[index] = digits.utf8Start[Int(rest & 0xf)]
-                rest >>= 4
-            }
-            buffer[19] = UInt8(ascii: "\"")
-            return body(UnsafeBufferPointer(buffer))
+    /// Bytes `writeQuoted` writes.
+    static let quotedLength = 20
+
+    /// Writes the id as a JSON string (`"p_…"`, `quotedLength` bytes) at `out`; returns how many
+    /// bytes it wrote.
+    func writeQuoted(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let digits: StaticString = "0123456789abcdef"
+        out[0] = UInt8(ascii: "\"")
+        out[1] = UInt8(ascii: "p")
+        out[2] = UInt8(ascii: "_")
+        var rest = value
+        for index in stride(from: 18, through: 3, by: -1) {
+            out[index] = digits.utf8Start[Int(rest & 0xf)]
+            rest >>= 4
         }
+        out[19] = UInt8(ascii: "\"")
+        return Self.quotedLength
     }
 
     public static func < (lhs: ProfileID, rhs: ProfileID) -> Bool { lhs.value < rhs.value }

@@ -105,43 +105,58 @@ public struct ProfileEncoder {
     }
 
     func writeTouchpoint(_ touchpoint: StoredTouchpoint, seq: Int, profileID: ProfileID, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("profile_id")
-        writer.profileID(profileID)
-        writer.key("seq")
-        writer.int(seq)
-        writer.key("ts")
-        writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.timestamp))
-        writer.key("received_at")
-        writer.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt))
-        writer.key("message_id")
+        // Up to the message id's key; then the message id (which may need escaping); then the
+        // rest, with the properties when they are small.
+        writer.compose(maxCount: 80 + ProfileID.quotedLength + JSONComposer.intBytes + 2 * JSONComposer.timestampBytes, endsValue: false) { row in
+            row.text(#"{"profile_id":"#)
+            row.profileID(profileID)
+            row.text(#","seq":"#)
+            row.int(seq)
+            row.text(#","ts":"#)
+            row.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.timestamp))
+            row.text(#","received_at":"#)
+            row.timestamp(Timestamp(millisecondsSinceEpoch: touchpoint.receivedAt))
+            row.text(#","message_id":"#)
+        }
         stitcher.payloads.payload(of: touchpoint) { payload in
             writer.string(utf8: payload.messageID)
-            writer.key("source")
-            writer.raw(stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)])
-            writer.key("channel")
-            writer.raw(stitcher.channels.quotedNames[Int(touchpoint.channelIndex)])
-            writer.key("type")
-            writer.string(touchpoint.type.rawValue)
-            writer.key("event")
-            if touchpoint.nameIndex > 0 { writer.raw(stitcher.eventNames.quotedNames[Int(touchpoint.nameIndex) - 1]) } else { writer.null() }
-            writer.key("phase")
-            if let phase = touchpoint.phase { writer.string(phase.rawValue) } else { writer.null() }
-            writer.key("properties")
-            if touchpoint.propertiesLength == 0 {
-                writer.beginObject()
+            let source = stitcher.sources.quotedNames[Int(touchpoint.sourceIndex)]
+            let channel = stitcher.channels.quotedNames[Int(touchpoint.channelIndex)]
+            let event = touchpoint.nameIndex > 0 ? stitcher.eventNames.quotedNames[Int(touchpoint.nameIndex) - 1] : nil
+            let properties = touchpoint.propertiesLength == 0 ? nil : payload.properties(length: touchpoint.propertiesLength)
+            let inline = properties.map { $0.count <= Self.inlinePropertiesBytes } ?? true
+            let names = source.count + channel.count + (event?.count ?? 4)
+            writer.compose(maxCount: 120 + names + (inline ? properties?.count ?? 2 : 0), endsValue: inline) { row in
+                row.text(#""source":"#)
+                row.json(source)
+                row.text(#","channel":"#)
+                row.json(channel)
+                row.text(#","type":"#)
+                row.plainString(touchpoint.type.rawValue)
+                row.text(#","event":"#)
+                if let event { row.json(event) } else { row.text("null") }
+                row.text(#","phase":"#)
+                if let phase = touchpoint.phase { row.plainString(phase.rawValue) } else { row.text("null") }
+                row.text(#","properties":"#)
+                guard inline else { return }
+                if let properties { row.json(properties) } else { row.text("{}") }
+                row.text("}")
+            }
+            if !inline, let properties {
+                writer.raw(properties)
                 writer.endObject()
-            } else {
-                writer.raw(payload.properties(length: touchpoint.propertiesLength))
             }
         }
-        writer.endObject()
     }
+
+    /// Properties up to this many bytes go out in the same append as the rest of their row.
+    static let inlinePropertiesBytes = 2048
 }
 
 extension JSONWriter {
     /// Writes a profile id as its JSON string (`"p_…"`), without building a `String`.
     mutating func profileID(_ id: ProfileID) {
-        id.withQuotedUTF8 { raw($0) }
+        appendAfterComma(maxCount: ProfileID.quotedLength) { id.writeQuoted(to: $0) }
+        needsComma = true
     }
 }

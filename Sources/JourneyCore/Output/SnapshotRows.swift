@@ -23,15 +23,14 @@ public struct SnapshotRows: Sendable {
     public var profileCount: Int { order.count }
     public var touchpointCount: Int { stitcher.touchpointCount }
 
-    public func forEachProfile(_ body: ([UInt8]) throws -> Void) rethrows {
+    /// The rows of `profiles.jsonl.gz`.
+    public func writeProfiles<Sink: JSONRowSink>(into sink: inout Sink) throws(Sink.Failure) {
         let encoder = ProfileEncoder(stitcher)
-        var writer = JSONWriter(capacity: 1024)
         for slot in order {
-            writer.reset()
-            writer.beginObject()
-            encoder.writeSummary(stitcher.profiles[Int(slot)]!, into: &writer)
-            writer.endObject()
-            try body(writer.bytes)
+            sink.rowBuffer.beginObject()
+            encoder.writeSummary(stitcher.profiles[Int(slot)]!, into: &sink.rowBuffer)
+            sink.rowBuffer.endObject()
+            try sink.endRow()
         }
     }
 
@@ -63,10 +62,9 @@ public struct SnapshotRows: Sendable {
         return parts
     }
 
-    /// The rows of one run from `touchpointParts`.
-    public func forEachTouchpoint(in range: TouchpointRange, _ body: ([UInt8]) throws -> Void) rethrows {
+    /// The rows of one run from `touchpointParts` (of `touchpoints.jsonl.gz` or one of its parts).
+    public func writeTouchpoints<Sink: JSONRowSink>(in range: TouchpointRange, into sink: inout Sink) throws(Sink.Failure) {
         let encoder = ProfileEncoder(stitcher)
-        var writer = JSONWriter(capacity: 1024)
         var remaining = range.rows
         var offset = range.offset
         var position = range.profile
@@ -74,9 +72,8 @@ public struct SnapshotRows: Sendable {
             let record = stitcher.profiles[Int(order[position])]!
             let end = min(record.touchpoints.count, offset + remaining)
             for index in offset..<end {
-                writer.reset()
-                encoder.writeTouchpoint(record.touchpoints[index], seq: index + 1, profileID: record.id, into: &writer)
-                try body(writer.bytes)
+                encoder.writeTouchpoint(record.touchpoints[index], seq: index + 1, profileID: record.id, into: &sink.rowBuffer)
+                try sink.endRow()
             }
             remaining -= end - offset
             offset = 0
@@ -84,58 +81,41 @@ public struct SnapshotRows: Sendable {
         }
     }
 
-    public func forEachIdentity(_ body: ([UInt8]) throws -> Void) rethrows {
+    /// The rows of `identities.jsonl.gz`.
+    public func writeIdentities<Sink: JSONRowSink>(into sink: inout Sink) throws(Sink.Failure) {
         let encoder = ProfileEncoder(stitcher)
-        var writer = JSONWriter(capacity: 256)
         for slot in order {
             let record = stitcher.profiles[Int(slot)]!
             for identifier in encoder.sortedIdentifiers(record) {
-                writer.reset()
-                writer.beginObject()
-                writer.key("type")
-                writer.string(identifier.type.rawValue)
-                writer.key("value")
-                writer.string(identifier.value)
-                writer.key("profile_id")
-                writer.profileID(record.id)
-                writer.endObject()
-                try body(writer.bytes)
+                sink.rowBuffer.beginObject()
+                sink.rowBuffer.key("type")
+                sink.rowBuffer.string(identifier.type.rawValue)
+                sink.rowBuffer.key("value")
+                sink.rowBuffer.string(identifier.value)
+                sink.rowBuffer.key("profile_id")
+                sink.rowBuffer.profileID(record.id)
+                sink.rowBuffer.endObject()
+                try sink.endRow()
             }
         }
     }
 
-    /// Every profile's merge history (profile-id order, then canonical order), then the ids
-    /// superseded by re-resolution (by id), then the splits operators made (in order).
-    public func forEachMerge(_ body: ([UInt8]) throws -> Void) rethrows {
-        var writer = JSONWriter(capacity: 256)
-        func emit(_ merge: MergeRecord) throws {
-            writer.reset()
-            writer.beginObject()
-            writer.key("from")
-            writer.profileID(merge.from)
-            writer.key("into")
-            writer.profileID(merge.into)
-            writer.key("at")
-            writer.timestamp(merge.at)
-            writer.key("message_id")
-            if let messageID = merge.messageID { writer.string(messageID) } else { writer.null() }
-            writer.key("blocked")
-            writer.bool(merge.blocked)
-            writer.key("reason")
-            writer.string(merge.reason.description)
-            writer.endObject()
-            try body(writer.bytes)
+    /// The rows of `merges.jsonl.gz`: every profile's merge history (profile-id order, then
+    /// canonical order), then the ids superseded by re-resolution (by id), then the splits
+    /// operators made (in order).
+    public func writeMerges<Sink: JSONRowSink>(into sink: inout Sink) throws(Sink.Failure) {
+        try stitcher.forEachMergeRow(profileOrder: order) { (merge) throws(Sink.Failure) in
+            merge.writeRow(into: &sink.rowBuffer)
+            try sink.endRow()
         }
-        try stitcher.forEachMergeRow(profileOrder: order, emit)
     }
 
-    /// The identifiers flagged as shared (they no longer link profiles), in the order flagged.
-    public func forEachSharedIdentifier(_ body: ([UInt8]) throws -> Void) rethrows {
-        var writer = JSONWriter(capacity: 256)
+    /// The rows of `shared_identifiers.jsonl.gz`: the identifiers flagged as shared (they no
+    /// longer link profiles), in the order flagged.
+    public func writeSharedIdentifiers<Sink: JSONRowSink>(into sink: inout Sink) throws(Sink.Failure) {
         for shared in stitcher.sharedIdentifierList {
-            writer.reset()
-            shared.write(into: &writer)
-            try body(writer.bytes)
+            shared.write(into: &sink.rowBuffer)
+            try sink.endRow()
         }
     }
 }
@@ -144,7 +124,7 @@ extension Stitcher {
     /// The rows of `merges.jsonl.gz`: each profile's history (profiles in `profileOrder`, each in
     /// canonical order), then the ids superseded by re-resolution (by id, each pointing at the
     /// profile that holds its touchpoints now), then the splits operators made (in order).
-    func forEachMergeRow(profileOrder: [Int32], _ body: (MergeRecord) throws -> Void) rethrows {
+    func forEachMergeRow<Failure: Error>(profileOrder: [Int32], _ body: (MergeRecord) throws(Failure) -> Void) throws(Failure) {
         for slot in profileOrder {
             for merge in profiles[Int(slot)]!.history { try body(merge) }
         }
@@ -155,6 +135,26 @@ extension Stitcher {
             try body(row)
         }
         for merge in splitLog { try body(merge) }
+    }
+}
+
+extension MergeRecord {
+    /// The record as a row of `merges.jsonl.gz`: from, into, at, message_id, blocked, reason.
+    func writeRow(into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("from")
+        writer.profileID(from)
+        writer.key("into")
+        writer.profileID(into)
+        writer.key("at")
+        writer.timestamp(at)
+        writer.key("message_id")
+        if let messageID { writer.string(messageID) } else { writer.null() }
+        writer.key("blocked")
+        writer.bool(blocked)
+        writer.key("reason")
+        writer.string(reason.description)
+        writer.endObject()
     }
 }
 

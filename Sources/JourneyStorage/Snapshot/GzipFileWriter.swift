@@ -1,4 +1,5 @@
 import CIsal
+import JourneyCore
 
 /// The gzip member layout of snapshot files: every file is a series of gzip members (RFC 1952
 /// allows any number; gzip, zcat, Python, DuckDB and Spark read them as one stream), each holding
@@ -12,68 +13,74 @@ enum GzipMembers {
 }
 
 /// Streams NDJSON rows into a gzip file of bounded members (`GzipMembers`), counting rows.
-/// Owned by one thread.
+/// Rows are written straight into `rowBuffer` (`JSONRowSink`), which gathers the member being
+/// built. Owned by one thread.
 ///
 /// Members are compressed by ISA-L's `igzip` (Debian's `libisal-dev`) at level 1 (level 0 is
 /// barely faster and a quarter larger): on snapshot NDJSON it runs about twice as fast as
 /// libdeflate's fastest level for output about 6 % larger (docs/ARCHITECTURE.md), and deflate is
 /// the largest cost of a snapshot.
-final class GzipFileWriter {
+final class GzipFileWriter: JSONRowSink {
     let name: String
+    /// The rows of the member being gathered; the last one may be incomplete until `endRow`.
+    var rowBuffer = JSONWriter(capacity: GzipMembers.maxMemberBytes)
     /// ISA-L's working memory for level 1, reused for every member.
     private var levelBuffer = [UInt8](repeating: 0, count: Int(journeyd_isal_level1_buffer_size()))
     private let sink: HashingFileSink
     private var output: [UInt8] = []
-    private var input: [UInt8] = []
+    /// Bytes of `rowBuffer` that are whole rows (each with its newline).
+    private var completeBytes = 0
     private var membersWritten = 0
     private(set) var rows = 0
 
     init(directory: String, name: String) throws(StorageError) {
         self.name = name
         sink = try HashingFileSink(path: directory + "/" + name)
-        input.reserveCapacity(GzipMembers.maxMemberBytes)
     }
 
-    /// Appends one NDJSON row (the JSON object; the newline is added here). A member ends on a row
-    /// boundary unless a single row is larger than a member.
-    func appendRow(_ json: [UInt8]) throws(StorageError) {
-        if input.count + json.count + 1 > GzipMembers.maxMemberBytes { try compressMember() }
-        if json.count + 1 > GzipMembers.maxMemberBytes {
-            try append(json)
-        } else {
-            input.append(contentsOf: json)
-        }
-        input.append(UInt8(ascii: "\n"))
+    /// Ends the row just written (adds its newline). A member ends on a row boundary unless a
+    /// single row is larger than a member; such a row is cut wherever members fill up.
+    func endRow() throws(StorageError) {
+        let rowStart = completeBytes
+        rowBuffer.newline()
         rows += 1
-        if input.count >= GzipMembers.targetMemberBytes { try compressMember() }
-    }
-
-    /// Appends the bytes of a row larger than a member; members end wherever they fill up.
-    private func append(_ bytes: [UInt8]) throws(StorageError) {
-        var start = 0
-        while start < bytes.count {
-            let take = min(bytes.count - start, GzipMembers.maxMemberBytes - input.count)
-            input.append(contentsOf: bytes[start..<(start + take)])
-            start += take
-            if input.count >= GzipMembers.targetMemberBytes { try compressMember() }
+        completeBytes = rowBuffer.bytes.count
+        if completeBytes > GzipMembers.maxMemberBytes {
+            if rowStart > 0 { try compressMember(0..<rowStart) }
+            for start in stride(from: rowStart, to: completeBytes, by: GzipMembers.maxMemberBytes) {
+                try compressMember(start..<min(completeBytes, start + GzipMembers.maxMemberBytes))
+            }
+            rowBuffer.reset()
+            completeBytes = 0
+        } else if completeBytes >= GzipMembers.targetMemberBytes {
+            try compressBuffered()
         }
     }
 
     /// Compresses what is buffered (an empty file still gets one empty member, so it is valid
     /// gzip), fsyncs and closes the file.
     func finish() throws(StorageError) -> WrittenFile {
-        if !input.isEmpty || membersWritten == 0 { try compressMember() }
+        if completeBytes > 0 || membersWritten == 0 { try compressBuffered() }
         let digest = try sink.finish()
         return WrittenFile(name: name, bytes: sink.bytesWritten, rows: rows, sha256: digest)
     }
 
-    private func compressMember() throws(StorageError) {
+    /// Compresses the whole rows buffered as one member and empties the buffer.
+    private func compressBuffered() throws(StorageError) {
+        try compressMember(0..<completeBytes)
+        rowBuffer.reset()
+        completeBytes = 0
+    }
+
+    /// Compresses `range` of `rowBuffer` as one gzip member and writes it.
+    private func compressMember(_ range: Range<Int>) throws(StorageError) {
         // Stateless deflate never expands data by more than its stored-block headers (5 bytes per
         // 64 KiB) plus the gzip header and trailer.
-        let bound = input.count + input.count / 8 + 4096
+        let bound = range.count + range.count / 8 + 4096
         if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
-        let (status, produced) = input.withUnsafeMutableBytes { source in
-            output.withUnsafeMutableBytes { destination in
+        let (status, produced) = rowBuffer.bytes.withUnsafeBytes { buffered in
+            let input = UnsafeRawBufferPointer(rebasing: buffered[range])
+            return output.withUnsafeMutableBytes { destination in
                 levelBuffer.withUnsafeMutableBytes { working in
                     var stream = isal_zstream()
                     isal_deflate_stateless_init(&stream)
@@ -83,8 +90,8 @@ final class GzipFileWriter {
                     stream.level_buf_size = UInt32(working.count)
                     stream.end_of_stream = 1
                     stream.flush = UInt16(NO_FLUSH)
-                    stream.next_in = source.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                    stream.avail_in = UInt32(source.count)
+                    stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                    stream.avail_in = UInt32(input.count)
                     stream.next_out = destination.baseAddress?.assumingMemoryBound(to: UInt8.self)
                     stream.avail_out = UInt32(destination.count)
                     let status = isal_deflate_stateless(&stream)
@@ -95,7 +102,6 @@ final class GzipFileWriter {
         guard status == COMP_OK else {
             throw .writeFailed(path: sink.path, reason: "ISA-L could not compress a member (status \(status))")
         }
-        input.removeAll(keepingCapacity: true)
         membersWritten += 1
         try sink.write(output, count: produced)
     }

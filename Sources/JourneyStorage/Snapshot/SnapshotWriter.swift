@@ -61,18 +61,18 @@ public struct SnapshotWriter: Sendable {
                 return try Self.writeCheckpoint(source.stitcher, directory: temporary)
             case .touchpoints(let file, let part):
                 let (rows, parts) = source.rows(partSize: partSize)
-                return try Self.writeTable(file, directory: temporary) { row in
-                    if let part { try rows.forEachTouchpoint(in: parts[part], row) } else { try parts.first.map { try rows.forEachTouchpoint(in: $0, row) } }
+                return try Self.writeTable(file, directory: temporary) { writer in
+                    for range in part.map({ [parts[$0]] }) ?? parts { try rows.writeTouchpoints(in: range, into: &writer) }
                 }
             case .profiles:
-                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachProfile($0) }
+                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeProfiles(into: &$0) }
             case .identities:
-                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachIdentity($0) }
+                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeIdentities(into: &$0) }
             case .merges:
-                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.forEachMerge($0) }
+                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeMerges(into: &$0) }
             case .sharedIdentifiers:
                 return try Self.writeTable(SnapshotTable.sharedIdentifiers.fileName, directory: temporary) {
-                    try source.rows(partSize: partSize).rows.forEachSharedIdentifier($0)
+                    try source.rows(partSize: partSize).rows.writeSharedIdentifiers(into: &$0)
                 }
             }
         }
@@ -98,9 +98,11 @@ public struct SnapshotWriter: Sendable {
         return "touchpoints-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + ".jsonl.gz"
     }
 
-    private static func writeTable(_ name: String, directory: String, rows: ((([UInt8]) throws -> Void)) throws -> Void) throws -> SnapshotManifest.File {
-        let writer = try GzipFileWriter(directory: directory, name: name)
-        try rows { try writer.appendRow($0) }
+    private static func writeTable(
+        _ name: String, directory: String, rows: (inout GzipFileWriter) throws -> Void
+    ) throws -> SnapshotManifest.File {
+        var writer = try GzipFileWriter(directory: directory, name: name)
+        try rows(&writer)
         return try writer.finish().manifestFile
     }
 
