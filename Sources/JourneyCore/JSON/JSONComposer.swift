@@ -35,7 +35,28 @@ struct JSONComposer {
     }
 
     mutating func int(_ value: Int) {
-        cursor += JSONWriter.writeDecimal(UInt64(value.magnitude), negative: value < 0, to: cursor)
+        decimal(UInt64(value.magnitude), negative: value < 0)
+    }
+
+    /// Writes an integer in decimal (at most `intBytes`: a sign and 19 digits, or 20 digits).
+    mutating func decimal(_ magnitude: UInt64, negative: Bool) {
+        var digitCount = 1
+        var scale: UInt64 = 10
+        while digitCount < 20 && magnitude >= scale {
+            digitCount += 1
+            scale = scale &* 10
+        }
+        if negative {
+            cursor[0] = UInt8(ascii: "-")
+            cursor += 1
+        }
+        var rest = magnitude
+        for position in stride(from: digitCount - 1, through: 0, by: -1) {
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            cursor[position] = 0x30 &+ UInt8(truncatingIfNeeded: digit)
+            rest = quotient
+        }
+        cursor += digitCount
     }
 
     /// Writes a timestamp as an RFC 3339 string value (`Timestamp.description`).
@@ -53,20 +74,6 @@ struct JSONComposer {
 
     /// Bytes `timestamp` writes.
     static let timestampBytes = Timestamp.rfc3339Length + 2
-    /// Most bytes `int` writes.
+    /// Most bytes `int` and `decimal` write.
     static let intBytes = 20
-}
-
-extension JSONWriter {
-    /// Appends the comma due here, then what `body` writes (at most `maxCount` bytes), in one
-    /// append. Afterwards a comma is due if `endsValue` (the text ended with a value, not with a
-    /// key's colon or an opening brace).
-    mutating func compose(maxCount: Int, endsValue: Bool, _ body: (inout JSONComposer) -> Void) {
-        appendAfterComma(maxCount: maxCount) { start in
-            var composer = JSONComposer(start)
-            body(&composer)
-            return composer.cursor - start
-        }
-        needsComma = endsValue
-    }
 }

@@ -94,16 +94,14 @@ public struct JSONWriter: Sendable {
     }
 
     /// A string value (or, with `colon`, a key and its colon) after the comma due here. Short text
-    /// that needs no escaping (ids, names, keys, most values) goes out in one append; anything
-    /// else through `appendQuoted`.
+    /// that needs no escaping (ids, names, keys, most values) goes out in one append (`compose`);
+    /// anything else through `appendQuoted`.
     mutating func appendQuotedAfterComma(_ text: UnsafeBufferPointer<UInt8>, colon: Bool = false) {
         if text.count <= Self.shortString && !text.contains(where: Self.needsEscape) {
-            appendAfterComma(maxCount: text.count + 3) { out in
-                out[0] = UInt8(ascii: "\"")
-                if let start = text.baseAddress { (out + 1).update(from: start, count: text.count) }
-                out[text.count + 1] = UInt8(ascii: "\"")
-                out[text.count + 2] = UInt8(ascii: ":")
-                return text.count + (colon ? 3 : 2)
+            compose(maxCount: text.count + 3, endsValue: !colon) { out in
+                out.text("\"")
+                out.json(UnsafeRawBufferPointer(text))
+                if colon { out.text("\":") } else { out.text("\"") }
             }
         } else {
             beginValue()
@@ -118,13 +116,7 @@ public struct JSONWriter: Sendable {
     /// Writes a timestamp as an RFC 3339 string value (`Timestamp.description`) without
     /// allocating.
     public mutating func timestamp(_ t: Timestamp) {
-        appendAfterComma(maxCount: Timestamp.rfc3339Length + 2) { out in
-            out[0] = UInt8(ascii: "\"")
-            t.writeRFC3339(to: out + 1)
-            out[Timestamp.rfc3339Length + 1] = UInt8(ascii: "\"")
-            return Timestamp.rfc3339Length + 2
-        }
-        needsComma = true
+        compose(maxCount: JSONComposer.timestampBytes, endsValue: true) { $0.timestamp(t) }
     }
 
     public mutating func int(_ v: Int) {
@@ -132,13 +124,11 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int64(_ v: Int64) {
-        appendAfterComma(maxCount: JSONComposer.intBytes) { Self.writeDecimal(v.magnitude, negative: v < 0, to: $0) }
-        needsComma = true
+        compose(maxCount: JSONComposer.intBytes, endsValue: true) { $0.decimal(v.magnitude, negative: v < 0) }
     }
 
     public mutating func uint64(_ v: UInt64) {
-        appendAfterComma(maxCount: JSONComposer.intBytes) { Self.writeDecimal(v, negative: false, to: $0) }
-        needsComma = true
+        compose(maxCount: JSONComposer.intBytes, endsValue: true) { $0.decimal(v, negative: false) }
     }
 
     /// Writes a finite double in Swift's shortest round-tripping form
@@ -205,42 +195,23 @@ public struct JSONWriter: Sendable {
         c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\")
     }
 
-    /// Appends the comma a value or key needs here (if any) and what `fill` writes (at most
-    /// `maxCount` bytes; it returns how many) in one append: appending byte by byte to the array
-    /// checks its capacity and uniqueness each time.
-    @inline(__always)
-    mutating func appendAfterComma(maxCount: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+    /// Appends the comma due here, then what `body` writes (at most `maxCount` bytes), in one
+    /// append from stack scratch (appending piece by piece would check the array's capacity and
+    /// uniqueness for each piece). Afterwards a comma is due if `endsValue` (the text ended with a
+    /// value, not with a key's colon or an opening brace).
+    mutating func compose(maxCount: Int, endsValue: Bool, _ body: (inout JSONComposer) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxCount + 1) { scratch in
-            let base = scratch.baseAddress!
-            let start = needsComma ? 1 : 0
-            base[0] = UInt8(ascii: ",")
-            let count = fill(base + start)
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: start + count))
+            let start = scratch.baseAddress!
+            var composer = JSONComposer(start)
+            if needsComma { composer.text(",") }
+            body(&composer)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: composer.cursor - start))
         }
+        needsComma = endsValue
     }
 
     mutating func appendNull() {
         bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-    }
-
-    /// Writes an integer in decimal at `out` (at most 20 bytes: a sign and 19 digits, or 20
-    /// digits); returns how many bytes it wrote.
-    static func writeDecimal(_ magnitude: UInt64, negative: Bool, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        var digitCount = 1
-        var scale: UInt64 = 10
-        while digitCount < 20 && magnitude >= scale {
-            digitCount += 1
-            scale = scale &* 10
-        }
-        let sign = negative ? 1 : 0
-        if negative { out[0] = UInt8(ascii: "-") }
-        var rest = magnitude
-        for position in stride(from: sign + digitCount - 1, through: sign, by: -1) {
-            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
-            out[position] = 0x30 &+ UInt8(truncatingIfNeeded: digit)
-            rest = quotient
-        }
-        return sign + digitCount
     }
 
     mutating func appendQuoted(_ src: UnsafeBufferPointer<UInt8>) {

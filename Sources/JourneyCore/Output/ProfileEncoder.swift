@@ -156,7 +156,6 @@ public struct ProfileEncoder {
 extension JSONWriter {
     /// Writes a profile id as its JSON string (`"p_…"`), without building a `String`.
     mutating func profileID(_ id: ProfileID) {
-        appendAfterComma(maxCount: ProfileID.quotedLength) { id.writeQuoted(to: $0) }
-        needsComma = true
+        compose(maxCount: ProfileID.quotedLength, endsValue: true) { $0.profileID(id) }
     }
 }
