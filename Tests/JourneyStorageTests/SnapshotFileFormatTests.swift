@@ -178,6 +178,55 @@ extension GzipFileWriter {
         }
     }
 
+    /// Payloads over several arena blocks (the loader's pre-mapped blocks, and one payload larger
+    /// than a block) load back byte for byte, and every message id is still known: sent again,
+    /// each is a duplicate.
+    @Test func checkpointPayloadsOverManyBlocksLoadBackIntact() async throws {
+        typealias T = SnapshotVerifierTests
+        let padding = String(repeating: "x", count: 4_000)
+        var events = (0..<700).map { index in
+            T.event("m\(index)", at: Int64(index), ids: [T.anon("a\(index % 50)")], properties: #"{"n":\#(index),"pad":"\#(padding)"}"#)
+        }
+        let hugePadding = String(repeating: "y", count: 3 * CheckpointRecordDecoder.payloadBlockBytes / 2)
+        events.append(T.event("huge", at: 5_000, ids: [T.anon("a1")], properties: #"{"pad":"\#(hugePadding)"}"#))
+        var stitcher = Stitcher(policy: try IdentityPolicy())
+        #expect(stitcher.apply(events) == 0)
+        let state = T.temporaryStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let store = SnapshotStore(stateDirectory: state)
+        let (name, _) = try await SnapshotWriter(store: store, touchpointsPerPart: 1_000_000)
+            .write(stitcher, walPosition: 1, createdAt: Timestamp(millisecondsSinceEpoch: T.base))
+        var restored = try CheckpointLoader.load(snapshotDirectory: store.directory + "/" + name, policy: try IdentityPolicy(), maxTouchpointsPerProfile: 10_000)
+
+        func rows(_ stitcher: Stitcher) -> [[UInt8]] {
+            let rows = SnapshotRows(stitcher)
+            var list = JSONRowList()
+            for part in rows.touchpointParts(rowsPerPart: .max) { rows.writeTouchpoints(in: part, into: &list) }
+            return list.rows
+        }
+        let written = rows(stitcher)
+        #expect(written.count == events.count)
+        #expect(written.reduce(0) { $0 + $1.count } > 4 * CheckpointRecordDecoder.payloadBlockBytes)
+        #expect(rows(restored) == written)
+        #expect(restored.apply(events) == events.count)
+        #expect(restored.touchpointCount == events.count)
+    }
+
+    /// The loader's hand-off: polling an empty queue returns at once; closing releases a producer
+    /// waiting for room and refuses its item; what was queued is still taken after the close.
+    @Test(.timeLimit(.minutes(1))) func boundedHandoffPollsWithoutWaitingAndCloseReleasesTheProducer() async throws {
+        let handoff = BoundedHandoff<Int>(capacity: 2)
+        #expect(handoff.poll() == nil)
+        #expect(handoff.put(0) && handoff.put(1))
+        let producer = Task.detached { handoff.put(2) }
+        try await Task.sleep(for: .milliseconds(20))
+        handoff.close(failure: nil)
+        #expect(await producer.value == false)
+        #expect(handoff.poll() == 0)
+        #expect(handoff.take() == 1)
+        #expect(handoff.take() == nil && handoff.poll() == nil)
+    }
+
     /// Every `append` is a frame of its own; the reader returns them as one stream, an empty file
     /// still holds a valid frame, and a file cut at a frame boundary, which is valid zstd, is
     /// caught by the checkpoint's footer.

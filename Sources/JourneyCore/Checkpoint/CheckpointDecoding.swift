@@ -13,25 +13,30 @@ public struct CheckpointRecord: Sendable {
         case header(sizeHints: [Int])
         case names(table: UInt8, [String])
         case identifiers([DecodedIdentifier])
-        /// Its touchpoints' payload locations are offsets into `payloads` (block 0), until the
-        /// assembler moves them into the stitcher's arena.
-        case profile(ProfileRecord, payloads: [UInt8])
+        /// Its touchpoints' payloads are already in the decoder's arena (which the footer
+        /// carries); `fingerprints` are their message fingerprints, in touchpoint order.
+        case profile(ProfileRecord, fingerprints: [UInt64])
         case forwarding([(from: ProfileID, to: ProfileID)])
         case superseded([MergeRecord])
         case shared([SharedIdentifier])
         case splitRules([SplitRules.Rule])
         case splitLog([MergeRecord])
         case suppressed([SuppressionDigest])
-        case footer(Stitcher.Counters)
+        /// Last: the counters, and the arena holding every profile's touchpoint payloads.
+        case footer(Stitcher.Counters, payloads: PayloadArena)
     }
 
     let content: Content
 }
 
 /// Splits checkpoint bytes, fed in arbitrary chunks, into decoded records, checking their order
-/// and every index they hold. One owner; not thread-safe.
+/// and every index they hold. Touchpoint payloads go straight into the arena the stitcher will
+/// use (handed over with the footer), so the thread that decodes also does the copying and the
+/// hashing of message ids. One owner; not thread-safe.
 public struct CheckpointRecordDecoder {
     private var carry: [UInt8] = []
+    private var payloads = PayloadArena()
+    private let newPayloadBlock: () -> [UInt8]
     private var sawHeader = false
     private var sawFooter = false
     private var nameCounts: [Int] = [0, 0, 0]
@@ -41,7 +46,13 @@ public struct CheckpointRecordDecoder {
     /// identifiers of later chunks; the footer checks the count).
     private var declaredIdentifiers = 0
 
-    public init() {}
+    /// The room each payload block needs (a smaller block is grown).
+    public static let payloadBlockBytes = PayloadArena.blockSize
+
+    /// `newPayloadBlock` supplies each empty payload block (see `PayloadArena.append`).
+    public init(newPayloadBlock: @escaping () -> [UInt8] = { [] }) {
+        self.newPayloadBlock = newPayloadBlock
+    }
 
     /// The complete records in the bytes fed so far.
     public mutating func consume(_ chunk: some Collection<UInt8>) throws(BinaryDecodingError) -> [CheckpointRecord] {
@@ -115,8 +126,8 @@ public struct CheckpointRecordDecoder {
             }
             content = .identifiers(identifiers)
         case .profile:
-            let (profile, payloads) = try decodeProfile(&reader)
-            content = .profile(profile, payloads: payloads)
+            let (profile, fingerprints) = try decodeProfile(&reader)
+            content = .profile(profile, fingerprints: fingerprints)
         case .forwarding:
             content = .forwarding(try chunk(&reader) { reader throws(BinaryDecodingError) in
                 (ProfileID(value: try reader.u64()), ProfileID(value: try reader.u64()))
@@ -146,7 +157,9 @@ public struct CheckpointRecordDecoder {
             guard identifierTypes.count == declaredIdentifiers else {
                 throw .malformed("checkpoint holds \(identifierTypes.count) identifiers, its header says \(declaredIdentifiers)")
             }
-            content = .footer(Stitcher.Counters(checkpointValues: values))
+            content = .footer(Stitcher.Counters(checkpointValues: values), payloads: payloads)
+            // The stitcher becomes the arena's only owner, so its appends never copy it.
+            payloads = PayloadArena()
             sawFooter = true
         }
         guard reader.isAtEnd else { throw .malformed("checkpoint record has trailing bytes") }
@@ -177,7 +190,7 @@ public struct CheckpointRecordDecoder {
         return MergeRecord(from: from, into: into, at: at, messageID: messageID, reason: reason)
     }
 
-    private func decodeProfile(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> (ProfileRecord, payloads: [UInt8]) {
+    private mutating func decodeProfile(_ reader: inout BinaryReader) throws(BinaryDecodingError) -> (ProfileRecord, fingerprints: [UInt64]) {
         let (sources, channels, eventNames) = (nameCounts[0], nameCounts[1], nameCounts[2])
         var profile = ProfileRecord(id: ProfileID(value: try reader.u64()), lastSeen: 0)
         for _ in 0..<(try reader.count()) {
@@ -185,9 +198,10 @@ public struct CheckpointRecordDecoder {
             profile.identifierIDs.append(UInt32(identifier))
             profile.typeCounts[identifierTypes[identifier], default: 0] += 1
         }
-        var payloads: [UInt8] = []
         let touchpointCount = try reader.count()
         profile.touchpoints.reserveCapacity(touchpointCount)
+        var fingerprints: [UInt64] = []
+        fingerprints.reserveCapacity(touchpointCount)
         var links: [UInt32] = []
         for _ in 0..<touchpointCount {
             let timestamp = try reader.i64()
@@ -207,23 +221,21 @@ public struct CheckpointRecordDecoder {
             guard links.count <= Int(UInt8.max), !alias || links.count >= 2 else { throw .malformed("\(links.count) links on one touchpoint") }
             let traits = try reader.lengthPrefixed()
             let properties = try reader.lengthPrefixed()
-            let offset = payloads.count
             let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, traits: traits.count, properties: properties.count)
-            payloads.append(contentsOf: repeatElement(0, count: size))
-            payloads.withUnsafeMutableBytes { out in
-                messageID.withUnsafeBytes { messageID in
-                    traits.withUnsafeBytes { traits in
-                        properties.withUnsafeBytes { properties in
+            let location = messageID.withUnsafeBytes { messageID in
+                fingerprints.append(MessageIndex.fingerprint(source: source, messageID: messageID))
+                return traits.withUnsafeBytes { traits in
+                    properties.withUnsafeBytes { properties in
+                        payloads.append(count: size, newBlock: newPayloadBlock) { out in
                             TouchpointPayload.write(
-                                into: UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + size)]), source: source,
-                                messageID: messageID, links: links, alias: alias, traits: traits, properties: properties)
+                                into: out, source: source, messageID: messageID, links: links, alias: alias, traits: traits, properties: properties)
                         }
                     }
                 }
             }
             profile.touchpoints.append(
                 StoredTouchpoint(
-                    timestamp: timestamp, receivedAt: receivedAt, payload: PayloadLocation(block: 0, offset: UInt32(offset)),
+                    timestamp: timestamp, receivedAt: receivedAt, payload: location,
                     propertiesLength: UInt32(properties.count), sourceIndex: source, channelIndex: channel, nameIndex: name, type: type,
                     phase: phase))
         }
@@ -248,7 +260,7 @@ public struct CheckpointRecordDecoder {
         }
         for _ in 0..<(try reader.count()) { profile.pins.append(UInt32(try reader.varint())) }
         guard !profile.touchpoints.isEmpty || profile.retained != nil else { throw .malformed("profile \(profile.id) has no touchpoints") }
-        return (profile, payloads)
+        return (profile, fingerprints)
     }
 
     private func checkedIndex(_ value: UInt64, below limit: Int) throws(BinaryDecodingError) -> Int {
@@ -266,6 +278,8 @@ public struct CheckpointRecordDecoder {
 public struct StitcherCheckpointAssembler {
     private var stitcher: Stitcher
     private var sawFooter = false
+    /// Split rules find their touchpoints in the payload arena, which arrives with the footer.
+    private var splitRules: [SplitRules.Rule] = []
 
     public init(policy: IdentityPolicy, maxTouchpointsPerProfile: Int) {
         stitcher = Stitcher(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
@@ -290,16 +304,10 @@ public struct StitcherCheckpointAssembler {
             for decoded in identifiers {
                 stitcher.restoreIdentifier(decoded)
             }
-        case .profile(var profile, let payloads):
+        case .profile(let profile, let fingerprints):
             let slot = Int32(stitcher.profiles.count)
-            payloads.withUnsafeBytes { payloads in
-                for index in profile.touchpoints.indices {
-                    let local = TouchpointPayload(bytes: UnsafeRawBufferPointer(rebasing: payloads[Int(profile.touchpoints[index].payload.offset)...]))
-                    let size = local.size(propertiesLength: profile.touchpoints[index].propertiesLength)
-                    let location = stitcher.payloads.append(count: size) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: local.bytes[..<size])) }
-                    stitcher.messageIndex.insert(MessageIndex.fingerprint(source: local.sourceIndex, messageID: local.messageID), at: location)
-                    profile.touchpoints[index].payload = location
-                }
+            for (touchpoint, fingerprint) in zip(profile.touchpoints, fingerprints) {
+                stitcher.messageIndex.insert(fingerprint, at: touchpoint.payload)
             }
             stitcher.slotByProfileID[profile.id] = slot
             stitcher.profiles.append(profile)
@@ -310,12 +318,15 @@ public struct StitcherCheckpointAssembler {
         case .shared(let shared):
             stitcher.sharedIdentifiers += shared
         case .splitRules(let rules):
-            for rule in rules { stitcher.restoreSplitRule(rule) }
+            splitRules += rules
         case .splitLog(let rows):
             stitcher.splitLog += rows
         case .suppressed(let digests):
             stitcher.suppressed.formUnion(digests)
-        case .footer(let counters):
+        case .footer(let counters, let payloads):
+            stitcher.payloads = payloads
+            for rule in splitRules { stitcher.restoreSplitRule(rule) }
+            splitRules = []
             stitcher.counters = counters
             sawFooter = true
         }

@@ -21,10 +21,15 @@ struct PayloadArena {
     private(set) var byteCount = 0
 
     /// Reserves `count` bytes that fit in one block, lets `fill` write them, and returns where
-    /// they start.
-    mutating func append(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> PayloadLocation {
+    /// they start. When the last block is full, the next one comes from `newBlock` (an empty
+    /// array; it gets room for a block if it has less), so a loader can hand in blocks whose
+    /// memory another thread has already mapped.
+    mutating func append(
+        count: Int, newBlock: () -> [UInt8] = { [] }, _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> PayloadLocation {
         if blocks.isEmpty || blocks[blocks.count - 1].count + count > Self.blockSize {
-            var block: [UInt8] = []
+            var block = newBlock()
+            precondition(block.isEmpty, "a new payload block must be empty")
             block.reserveCapacity(max(Self.blockSize, count))
             blocks.append(block)
         }

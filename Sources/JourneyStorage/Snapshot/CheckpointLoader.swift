@@ -1,19 +1,34 @@
+import CSystemSupport
 import Foundation
 import JourneyCore
 
-/// Reads a snapshot's recovery checkpoint back into a `Stitcher` on two threads: a reader thread
-/// decompresses and decodes records (allocating every string and array), the calling thread
-/// applies them (hashing them into the stitcher's tables). A bounded hand-off between the two
-/// keeps memory flat.
+/// Reads a snapshot's recovery checkpoint back into a `Stitcher` on three threads: a reader thread
+/// decompresses and decodes records (allocating every string and array, and copying touchpoint
+/// payloads into the stitcher's arena), the calling thread applies them (hashing them into the
+/// stitcher's tables), and a background thread maps the memory of the arena's next blocks in
+/// the time the other two leave a core idle. Bounded hand-offs between them keep memory flat.
+///
+/// The arena is most of a loaded state's memory, and the first write to each of its pages is a
+/// page fault in which the kernel (on a VM, the host too) finds and zeroes a page: the largest
+/// single cost of the load when it happened inline. The reader never waits for a mapped block:
+/// when none is ready it takes a fresh one.
 public enum CheckpointLoader {
     public static func load(snapshotDirectory: String, policy: IdentityPolicy, maxTouchpointsPerProfile: Int) throws -> Stitcher {
         let path = snapshotDirectory + "/" + SnapshotStore.checkpointFile
         let handoff = BoundedHandoff<[CheckpointRecord]>(capacity: 8)
+        let mappedBlocks = BoundedHandoff<[UInt8]>(capacity: 16)
+        let mapping = Thread {
+            _ = journeyd_set_thread_background()
+            while mappedBlocks.put(mappedPayloadBlock()) {}
+        }
+        mapping.name = "journeyd-recovery-memory"
+        mapping.start()
         let decoding = Thread {
+            defer { mappedBlocks.close(failure: nil) }
             handoff.close(
                 failure: Result { () throws -> Void in
                     let reader = try ZstdFileReader(path: path)
-                    var decoder = CheckpointRecordDecoder()
+                    var decoder = CheckpointRecordDecoder { mappedBlocks.poll() ?? [] }
                     while let chunk = try reader.nextChunk() {
                         let records = try decoder.consume(chunk)
                         if !records.isEmpty { handoff.put(records) }
@@ -37,11 +52,22 @@ public enum CheckpointLoader {
             throw SnapshotError.checkpoint(error.description)
         }
     }
+
+    /// An empty payload block with room for `CheckpointRecordDecoder.payloadBlockBytes` whose pages are
+    /// already mapped: written once here, so the kernel faults them in on this thread. (Page
+    /// faults take only their own VMA's lock; `MADV_POPULATE_WRITE` holds the process's mmap
+    /// lock for the whole block and stalled the other threads' heap growth behind it.)
+    static func mappedPayloadBlock() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: CheckpointRecordDecoder.payloadBlockBytes) { buffer, count in
+            buffer.initialize(repeating: 0)
+            count = 0
+        }
+    }
 }
 
 /// A blocking queue of at most `capacity` items between one producer thread and one consumer
-/// thread. The producer closes it when done (with the error that stopped it, if any). All state
-/// is guarded by `condition`.
+/// thread. The producer closes it when done (with the error that stopped it, if any); a consumer
+/// that needs no more closes it to stop the producer. All state is guarded by `condition`.
 final class BoundedHandoff<Item>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Item] = []
@@ -53,13 +79,16 @@ final class BoundedHandoff<Item>: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    /// Waits for room, then enqueues.
-    func put(_ item: Item) {
+    /// Waits for room, then enqueues; false (and the item dropped) once the queue is closed.
+    @discardableResult
+    func put(_ item: Item) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count >= capacity { condition.wait() }
+        while items.count >= capacity && !closed { condition.wait() }
+        guard !closed else { return false }
         items.append(item)
         condition.broadcast()
+        return true
     }
 
     /// Waits for an item; nil once the queue is closed and drained.
@@ -67,6 +96,17 @@ final class BoundedHandoff<Item>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !closed { condition.wait() }
+        return removeFirstLocked()
+    }
+
+    /// The first item if one is queued, without waiting.
+    func poll() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        return removeFirstLocked()
+    }
+
+    private func removeFirstLocked() -> Item? {
         guard !items.isEmpty else { return nil }
         condition.broadcast()
         return items.removeFirst()
