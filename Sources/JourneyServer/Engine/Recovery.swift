@@ -24,11 +24,21 @@ enum Recovery {
         var position: UInt64 = 0
         var loaded: String?
         for name in store.names().reversed() {
+            // The files are verified while the checkpoint loads; a snapshot is used only if both succeed.
+            let verification = store.startVerifying(name)
             do {
-                let manifest = try store.verify(name)
-                stitcher = try CheckpointLoader.load(
-                    snapshotDirectory: store.directory + "/" + name, policy: configuration.identity,
-                    maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+                let restored: Stitcher
+                do {
+                    restored = try CheckpointLoader.load(
+                        snapshotDirectory: store.directory + "/" + name, policy: configuration.identity,
+                        maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
+                } catch {
+                    // A file that does not match its manifest explains a failed load best.
+                    _ = try verification.wait()
+                    throw error
+                }
+                let manifest = try verification.wait()
+                stitcher = restored
                 position = manifest.walPosition
                 loaded = name
                 logger.info("snapshot loaded", metadata: ["snapshot": "\(name)", "profiles": "\(stitcher.profileCount)", "wal_position": "\(position)"])
