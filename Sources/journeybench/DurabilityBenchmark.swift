@@ -15,6 +15,8 @@ enum DurabilityBenchmark {
         var seconds: Double
         var syncs: UInt64
         var bytes: UInt64
+        /// The benchmark process's highest RSS while appending.
+        var residentPeak: Int
         var eventsPerSecond: Double { Double(events) / seconds }
     }
 
@@ -57,6 +59,8 @@ enum DurabilityBenchmark {
         let scan = try WALReader.replay(directory: directory, after: 0, logger: logger) { _ in }
         let wal = try WriteAheadLog(directory: directory, durability: .fsync, scan: scan, logger: logger)
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let peak = PeakResident()
+        peak.sample(force: true)
         let start = BenchClock.nanoseconds()
         let appended = try await withThrowingTaskGroup(of: Int.self) { group in
             for appender in 0..<appenders {
@@ -66,6 +70,7 @@ enum DurabilityBenchmark {
                     while ContinuousClock.now < deadline {
                         let batch = batches[index % batches.count]
                         try await wal.waitDurable(try wal.append(batch))
+                        peak.sample()
                         count += batch.count
                         index += appenders
                     }
@@ -75,10 +80,11 @@ enum DurabilityBenchmark {
             return try await group.reduce(0, +)
         }
         let elapsed = BenchClock.seconds(since: start)
+        peak.sample(force: true)
         let metrics = wal.metrics
         await wal.close()
         log("wal: \(appended) events in \(String(format: "%.1f", elapsed)) s, \(metrics.syncs) syncs")
-        return WALResult(events: appended, seconds: elapsed, syncs: metrics.syncs, bytes: metrics.bytesWritten)
+        return WALResult(events: appended, seconds: elapsed, syncs: metrics.syncs, bytes: metrics.bytesWritten, residentPeak: peak.value)
     }
 
     static func scale(seed: UInt64, customers: Int, events total: Int, chunkSize: Int, keepFiles: Bool, log: (String) -> Void) async throws -> ScaleResult {

@@ -197,6 +197,7 @@ struct JourneyBench: AsyncParsableCommand {
             let result = try await DurabilityBenchmark.walAppendRate(seed: seed, seconds: min(seconds, 10), appenders: 8, log: log)
             table.add("5 WAL group commit (fsync)", "appends", Format.number(result.eventsPerSecond) + " events/s", target: "≥ 300,000 events/s", met: result.eventsPerSecond >= 300_000)
             table.add("5 WAL group commit (fsync)", "syncs", Format.number(Double(result.syncs) / result.seconds) + " fsync/s")
+            table.add("5 WAL group commit (fsync)", "RSS peak", Format.bytes(Double(result.residentPeak)))
             table.note("wal: 8 appenders × 100-event batches of real encoded events, each waiting for its fsync; \(Format.bytes(Double(result.bytes))) written")
         }
 
