@@ -322,6 +322,30 @@ struct IdentityResolutionTests {
         #expect(restored.counters == continued.counters)
     }
 
+    /// The decoder writes payloads into the blocks it is handed (the loader's pre-mapped ones),
+    /// one per block it needs, and the state comes back whole.
+    @Test func theCheckpointDecoderFillsThePayloadBlocksItIsHanded() throws {
+        var original = Stitcher(policy: T.defaultPolicy())
+        let padding = String(repeating: "p", count: 3_000)
+        original.applyAll((0..<1_000).map { T.event("b\($0)", at: Int64($0), ids: [T.anon("b\($0 % 40)")], properties: #"{"pad":"\#(padding)"}"#) })
+        var bytes: [UInt8] = []
+        try original.writeCheckpoint { bytes += $0 }
+        var supplied = 0
+        var decoder = CheckpointRecordDecoder {
+            supplied += 1
+            var block: [UInt8] = []
+            block.reserveCapacity(CheckpointRecordDecoder.payloadBlockBytes)
+            return block
+        }
+        var assembler = StitcherCheckpointAssembler(policy: original.policy, maxTouchpointsPerProfile: original.maxTouchpointsPerProfile)
+        for record in try decoder.consume(bytes) { assembler.apply(record) }
+        try decoder.finish()
+        let restored = try assembler.finish()
+        // About 3 MB of payloads of 3 KB: every byte sits in a block the supplier made.
+        #expect(supplied >= 3 && supplied * PayloadArena.blockSize >= restored.payloads.byteCount)
+        #expect(Population.tables(of: restored) == Population.tables(of: original))
+    }
+
     @Test func aRestoredStitcherReResolvesWhereTheOriginalWould() throws {
         // Components built with a merge, a refusal and an alias: after a checkpoint load, late
         // events into them must still be re-resolved, not joined in place.

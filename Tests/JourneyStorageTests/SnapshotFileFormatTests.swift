@@ -178,9 +178,9 @@ extension GzipFileWriter {
         }
     }
 
-    /// Payloads over several arena blocks (the loader's pre-mapped blocks, and one payload larger
-    /// than a block) load back byte for byte, and every message id is still known: sent again,
-    /// each is a duplicate.
+    /// Payloads over several arena blocks (one payload larger than a block) load back through the
+    /// loader's threads byte for byte, and every message id is still known: sent again, each is a
+    /// duplicate.
     @Test func checkpointPayloadsOverManyBlocksLoadBackIntact() async throws {
         typealias T = SnapshotVerifierTests
         let padding = String(repeating: "x", count: 4_000)
