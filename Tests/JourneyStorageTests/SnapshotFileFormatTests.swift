@@ -33,6 +33,14 @@ extension GzipFileWriter {
         try drain(GzipFileReader(path: path).nextChunk)
     }
 
+    /// Every touchpoint row of the stitcher's snapshot, in row order.
+    static func touchpointRows(_ stitcher: Stitcher) -> [[UInt8]] {
+        let rows = SnapshotRows(stitcher)
+        var list = JSONRowList()
+        for part in rows.touchpointParts(rowsPerPart: .max) { rows.writeTouchpoints(in: part, into: &list) }
+        return list.rows
+    }
+
     /// Every chunk a reader's `nextChunk` returns, joined.
     static func drain(_ nextChunk: () throws -> ArraySlice<UInt8>?) rethrows -> [UInt8] {
         var out: [UInt8] = []
@@ -197,17 +205,10 @@ extension GzipFileWriter {
         let (name, _) = try await SnapshotWriter(store: store, touchpointsPerPart: 1_000_000)
             .write(stitcher, walPosition: 1, createdAt: Timestamp(millisecondsSinceEpoch: T.base))
         var restored = try CheckpointLoader.load(snapshotDirectory: store.directory + "/" + name, policy: try IdentityPolicy(), maxTouchpointsPerProfile: 10_000)
-
-        func rows(_ stitcher: Stitcher) -> [[UInt8]] {
-            let rows = SnapshotRows(stitcher)
-            var list = JSONRowList()
-            for part in rows.touchpointParts(rowsPerPart: .max) { rows.writeTouchpoints(in: part, into: &list) }
-            return list.rows
-        }
-        let written = rows(stitcher)
+        let written = Self.touchpointRows(stitcher)
         #expect(written.count == events.count)
         #expect(written.reduce(0) { $0 + $1.count } > 4 * CheckpointRecordDecoder.payloadBlockBytes)
-        #expect(rows(restored) == written)
+        #expect(Self.touchpointRows(restored) == written)
         #expect(restored.apply(events) == events.count)
         #expect(restored.touchpointCount == events.count)
     }
@@ -271,9 +272,7 @@ extension GzipFileWriter {
     @Test func touchpointPartsCoverEveryRowOnceInOrder() throws {
         let stitcher = try SnapshotVerifierTests.stitcher()
         let rows = SnapshotRows(stitcher)
-        var list = JSONRowList()
-        for part in rows.touchpointParts(rowsPerPart: .max) { rows.writeTouchpoints(in: part, into: &list) }
-        let all = list.rows
+        let all = Self.touchpointRows(stitcher)
         #expect(all.count == stitcher.touchpointCount)
         for size in 1...(all.count + 1) {
             let parts = rows.touchpointParts(rowsPerPart: size)

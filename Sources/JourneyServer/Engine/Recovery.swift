@@ -27,18 +27,15 @@ enum Recovery {
             // The files are verified while the checkpoint loads; a snapshot is used only if both succeed.
             let verification = store.startVerifying(name)
             do {
-                let restored: Stitcher
-                do {
-                    restored = try CheckpointLoader.load(
+                let restored = Swift.Result {
+                    try CheckpointLoader.load(
                         snapshotDirectory: store.directory + "/" + name, policy: configuration.identity,
                         maxTouchpointsPerProfile: configuration.maxTouchpointsPerProfile)
-                } catch {
-                    // A file that does not match its manifest explains a failed load best.
-                    _ = try verification.wait()
-                    throw error
                 }
+                // A file that does not match its manifest explains a failed load best, so the
+                // verdict is checked first.
                 let manifest = try verification.wait()
-                stitcher = restored
+                stitcher = try restored.get()
                 position = manifest.walPosition
                 loaded = name
                 logger.info("snapshot loaded", metadata: ["snapshot": "\(name)", "profiles": "\(stitcher.profileCount)", "wal_position": "\(position)"])
