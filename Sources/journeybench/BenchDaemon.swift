@@ -27,7 +27,10 @@ final class BenchDaemon: Sendable {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("journeyd").path
     }
 
-    static func start(binary: String, label: String, durability: String?, keepFiles: Bool) async throws -> BenchDaemon {
+    /// - Parameter initialSnapshot: a snapshot directory the daemon finds as its newest snapshot
+    ///   (hard-linked, or copied across file systems, into its state dir), so it starts by
+    ///   recovering that state.
+    static func start(binary: String, label: String, durability: String?, keepFiles: Bool, initialSnapshot: String? = nil) async throws -> BenchDaemon {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchError("no journeyd binary at \(binary); build it with swift build -c release --product journeyd (same --scratch-path), or pass --journeyd PATH")
         }
@@ -53,7 +56,24 @@ final class BenchDaemon: Sendable {
             """
         let configPath = directory + "/journeyd.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if let initialSnapshot { try installSnapshot(initialSnapshot, stateDirectory: directory + "/state") }
         return try await launch(binary: binary, directory: directory, keepFiles: keepFiles)
+    }
+
+    /// Puts the snapshot directory `source` into `<state>/snapshots/` under its own name and points
+    /// `LATEST` at it, as `SnapshotStore` publishes one.
+    private static func installSnapshot(_ source: String, stateDirectory: String) throws {
+        let files = FileManager.default
+        let name = URL(fileURLWithPath: source).lastPathComponent
+        guard files.fileExists(atPath: source + "/manifest.json") else { throw BenchError("\(source) is not a snapshot directory (no manifest.json)") }
+        let snapshots = stateDirectory + "/snapshots"
+        try files.createDirectory(atPath: snapshots + "/" + name, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        for file in try files.contentsOfDirectory(atPath: source) {
+            let from = source + "/" + file
+            let to = snapshots + "/" + name + "/" + file
+            if link(from, to) != 0 { try files.copyItem(atPath: from, toPath: to) }
+        }
+        try (name + "\n").write(toFile: snapshots + "/LATEST", atomically: true, encoding: .utf8)
     }
 
     /// Starts `binary` on the config in `directory` and waits (up to 10 minutes: recovery of a

@@ -48,6 +48,9 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .customLong("preload-events"), help: "snapshot-load: events sent to the daemon before the measured windows.")
     var preloadEvents: Int = 2_000_000
 
+    @Option(name: .customLong("start-from"), help: "snapshot-load: start journeyd on this snapshot directory (e.g. one kept by --only snapshot --keep-files), hard-linked into its state dir as its newest snapshot; the preload adds to it.")
+    var startFrom: String?
+
     @Option(name: .customLong("resolve-sizes"), help: "resolve: component sizes (touchpoints), comma separated.")
     var resolveSizes = "1000,10000,100000,1000000"
 
@@ -253,20 +256,23 @@ struct JourneyBench: AsyncParsableCommand {
                 binary: journeyd ?? BenchDaemon.defaultBinary(), connections: connections, seconds: seconds, requests: nil,
                 batchSize: batchSize, gzip: false, templates: templates, gzipPool: 0, seed: seed, durability: durability,
                 keepFiles: keepFiles)
-            let result = try await SnapshotUnderLoadBenchmark.run(options, preloadEvents: preloadEvents, log: log)
+            let result = try await SnapshotUnderLoadBenchmark.run(options, initialSnapshot: startFrom, preloadEvents: preloadEvents, log: log)
             let name = "7 snapshot under HTTPS load (\(connections) conn)"
             let ratio = result.during.eventsPerSecond / max(result.before.eventsPerSecond, 1)
-            table.add(name, "events/s before / during", Format.number(result.before.eventsPerSecond) + " / " + Format.number(result.during.eventsPerSecond))
+            table.add(
+                name, "events/s before / during / after",
+                [result.before, result.during, result.after].map { Format.number($0.eventsPerSecond) }.joined(separator: " / "))
             table.add(name, "throughput during / before", String(format: "%.0f %%", ratio * 100), target: "≥ 80 %", met: ratio >= 0.8)
+            table.add(name, "throughput after / before", String(format: "%.0f %%", result.after.eventsPerSecond / max(result.before.eventsPerSecond, 1) * 100))
             table.add(name, "ack p50 / p99 before", Format.milliseconds(nanoseconds: result.before.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: result.before.latency(0.99)))
             let p99 = result.during.latency(0.99)
             table.add(name, "ack p50 / p99 during", Format.milliseconds(nanoseconds: result.during.latency(0.5)) + " / " + Format.milliseconds(nanoseconds: p99), target: "p99 < 50 ms", met: p99 < 50_000_000)
-            table.add(name, "ack max during", Format.milliseconds(nanoseconds: result.during.slowest))
+            table.add(name, "ack max before / during", Format.milliseconds(nanoseconds: result.before.slowest) + " / " + Format.milliseconds(nanoseconds: result.during.slowest))
             table.add(name, "snapshot under load", String(format: "%.1f s", result.snapshotSeconds))
             table.add(name, "SIGTERM to exit (final snapshot)", String(format: "%.1f s", result.stopSeconds))
             table.add(name, "restart to ready", String(format: "%.1f s", result.readySeconds), target: "≤ 30 s", met: result.readySeconds <= 30)
             table.add(name, "journeyd RSS after restart", result.residentAfterRestart.map { Format.bytes(Double($0)) } ?? "?")
-            var note = "snapshot-load: \(Format.number(Double(result.preloaded))) events preloaded in \(String(format: "%.0f", result.preloadSeconds)) s; snapshot of \(Format.number(Double(result.touchpoints))) touchpoints; windows \(String(format: "%.1f", result.before.seconds)) s / \(String(format: "%.1f", result.during.seconds)) s, \(result.before.failed + result.during.failed) failed requests; journeyd RSS \(result.residentBefore.map { Format.bytes(Double($0)) } ?? "?") before, \(result.residentAfter.map { Format.bytes(Double($0)) } ?? "?") after"
+            var note = "snapshot-load: \(Format.number(Double(result.preloaded))) events preloaded in \(String(format: "%.0f", result.preloadSeconds)) s; snapshot of \(Format.number(Double(result.touchpoints))) touchpoints; windows \([result.before, result.during, result.after].map { String(format: "%.1f", $0.seconds) }.joined(separator: " / ")) s, \(result.before.failed + result.during.failed + result.after.failed) failed requests; journeyd RSS \(result.residentBefore.map { Format.bytes(Double($0)) } ?? "?") before, \(result.residentAfter.map { Format.bytes(Double($0)) } ?? "?") after"
             if let failure = result.firstFailure { note += "; first failure: \(failure)" }
             if let recovered = result.recoveredLine { note += "; after restart: \(recovered)" }
             table.note(note)

@@ -4,12 +4,16 @@ import JourneyCore
 import JourneyServer
 import JourneySimulation
 
-/// Benchmark 7: what a snapshot costs ingest, end to end. The real `journeyd` is filled over HTTPS
-/// with `preloadEvents`, then kept under closed-loop load (`connections` workers posting batches
+/// Benchmark 7: what a snapshot costs ingest, end to end. The real `journeyd` is started (on
+/// `initialSnapshot` when given: a kept snapshot it recovers), filled over HTTPS with
+/// `preloadEvents`, then kept under closed-loop load (`connections` workers posting batches
 /// back to back) for `seconds` (**before**); then `POST /v1/snapshots` is sent while the same load
-/// continues until the snapshot's answer arrives (**during**). Compares events/s and
-/// acknowledgement latency of the two windows. Then the daemon is stopped (SIGTERM: final
-/// snapshot) and started again on the same state: restart to ready.
+/// continues until the snapshot's answer arrives (**during**), and the load goes on for `seconds`
+/// more (**after**). Compares events/s and acknowledgement latency of the windows. The after
+/// window shows what the end of a snapshot costs (the cut's old state is freed) and how far the
+/// load's own cost drifted while its customers' journeys grew: at 10M touchpoints a snapshot
+/// under load lasts a minute or more. Then the daemon is stopped (SIGTERM: final snapshot) and started again on the same state:
+/// restart to ready.
 enum SnapshotUnderLoadBenchmark {
     /// One measured stretch of load: the workers' results added up, and how long it lasted.
     struct Window {
@@ -33,6 +37,7 @@ enum SnapshotUnderLoadBenchmark {
         var preloadSeconds: Double
         var before: Window
         var during: Window
+        var after: Window
         var snapshotSeconds: Double
         var touchpoints: Int
         var residentBefore: Int?
@@ -45,9 +50,14 @@ enum SnapshotUnderLoadBenchmark {
         var residentAfterRestart: Int?
     }
 
-    static func run(_ options: HTTPBenchmark.Options, preloadEvents: Int, log: @escaping @Sendable (String) -> Void) async throws -> Result {
+    static func run(
+        _ options: HTTPBenchmark.Options, initialSnapshot: String?, preloadEvents: Int, log: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
         let pool = await HTTPBenchmark.makePool(options, log: log)
-        let daemon = try await BenchDaemon.start(binary: options.binary, label: "snapshot-load", durability: options.durability, keepFiles: options.keepFiles)
+        if let initialSnapshot { log("snapshot-load: starting journeyd on \(initialSnapshot) …") }
+        let daemon = try await BenchDaemon.start(
+            binary: options.binary, label: "snapshot-load", durability: options.durability, keepFiles: options.keepFiles,
+            initialSnapshot: initialSnapshot)
         log("snapshot-load: journeyd pid \(daemon.pid) ready on \(daemon.httpAddress)")
         let client = HTTPBenchmark.makeClient(daemon: daemon, connections: options.connections + 1)
         let url = "https://\(daemon.httpAddress)/v1/batch"
@@ -55,7 +65,7 @@ enum SnapshotUnderLoadBenchmark {
         do {
             let preloadStart = BenchClock.nanoseconds()
             log("snapshot-load: preloading \(preloadEvents) events …")
-            let preload = try await HTTPBenchmark.load(
+            let preload = preloadEvents <= 0 ? [] : try await HTTPBenchmark.load(
                 client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections, deadline: nil,
                 limit: max(1, preloadEvents / options.batchSize))
             let preloadSeconds = BenchClock.seconds(since: preloadStart)
@@ -86,7 +96,13 @@ enum SnapshotUnderLoadBenchmark {
             let duringList = try await duringResults
             let during = Window(duringList, seconds: BenchClock.seconds(since: start))
             let residentAfter = ProcessMemory.residentBytes(pid: daemon.pid)
-            log("snapshot-load: snapshot of \(touchpoints) touchpoints in \(String(format: "%.1f", snapshotSeconds)) s")
+            log("snapshot-load: snapshot of \(touchpoints) touchpoints in \(String(format: "%.1f", snapshotSeconds)) s; \(options.seconds) s of load after it …")
+            shared.stop.store(false, ordering: .relaxed)
+            start = BenchClock.nanoseconds()
+            let afterResults = try await HTTPBenchmark.load(
+                client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections,
+                deadline: start + UInt64(options.seconds * 1e9), limit: nil)
+            let after = Window(afterResults, seconds: BenchClock.seconds(since: start))
             try await client.shutdown()
             log("snapshot-load: restarting journeyd on the same state …")
             let restart = try await daemon.restart()
@@ -94,9 +110,9 @@ enum SnapshotUnderLoadBenchmark {
             let recovered = restart.daemon.log.split(separator: "\n").first { $0.contains("msg=recovered") }.map(String.init)
             _ = await restart.daemon.stop()
             return Result(
-                preloaded: preloaded, preloadSeconds: preloadSeconds, before: before, during: during, snapshotSeconds: snapshotSeconds,
+                preloaded: preloaded, preloadSeconds: preloadSeconds, before: before, during: during, after: after, snapshotSeconds: snapshotSeconds,
                 touchpoints: touchpoints, residentBefore: residentBefore, residentAfter: residentAfter,
-                firstFailure: (preload + beforeResults + duringList).compactMap(\.firstFailure).first,
+                firstFailure: (preload + beforeResults + duringList + afterResults).compactMap(\.firstFailure).first,
                 stopSeconds: restart.stopSeconds, readySeconds: restart.readySeconds, recoveredLine: recovered,
                 residentAfterRestart: residentAfterRestart)
         } catch {

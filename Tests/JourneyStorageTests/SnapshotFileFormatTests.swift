@@ -2,6 +2,7 @@ import CSystemSupport
 import Crypto
 import Foundation
 import JourneyCore
+import Synchronization
 import Testing
 
 @testable import JourneyStorage
@@ -284,12 +285,31 @@ extension GzipFileWriter {
         }
     }
 
+    /// What the kernel calls the thread `DaemonThread.start` makes with `name`.
+    static func kernelName(ofThreadNamed name: String) -> String? {
+        let seen = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DaemonThread.start(name) {
+            seen.withLock { $0 = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+            done.signal()
+        }
+        done.wait()
+        return seen.withLock { $0 }
+    }
+
+    @Test func daemonThreadsAreNamedForTheKernelAndLongNamesAreCut() {
+        #expect(Self.kernelName(ofThreadNamed: "wal") == "wal\n")
+        #expect(Self.kernelName(ofThreadNamed: "a-name-longer-than-fifteen-bytes") == "a-name-longer-t\n")
+    }
+
     @Test func backgroundThreadsReturnResultsInJobOrderAndRethrowTheFirstError() async throws {
         let squares = try await BackgroundThreads.run(40, threads: 3) { $0 * $0 }
         #expect(squares == (0..<40).map { $0 * $0 })
         // Snapshot threads give way to ingest; ordinary ones are left alone.
         #expect(try await BackgroundThreads.run(background: true) { journeyd_thread_is_background() } == 1)
         #expect(try await BackgroundThreads.run { journeyd_thread_is_background() } == 0)
+        // The kernel knows them by name (what `top -H` shows), not by the thread that started them.
+        #expect(try await BackgroundThreads.run { try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) } == "snapshot\n")
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             _ = try await BackgroundThreads.run(10, threads: 2) { index in

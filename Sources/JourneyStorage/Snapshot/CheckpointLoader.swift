@@ -1,4 +1,3 @@
-import CSystemSupport
 import Foundation
 import JourneyCore
 
@@ -17,13 +16,10 @@ public enum CheckpointLoader {
         let path = snapshotDirectory + "/" + SnapshotStore.checkpointFile
         let handoff = BoundedHandoff<[CheckpointRecord]>(capacity: 8)
         let mappedBlocks = BoundedHandoff<[UInt8]>(capacity: 16)
-        let mapping = Thread {
-            _ = journeyd_set_thread_background()
+        DaemonThread.start("recovery-memory", background: true) {
             while mappedBlocks.put(mappedPayloadBlock()) {}
         }
-        mapping.name = "journeyd-recovery-memory"
-        mapping.start()
-        let decoding = Thread {
+        DaemonThread.start("recovery") {
             defer { mappedBlocks.close(failure: nil) }
             handoff.close(
                 failure: Result { () throws -> Void in
@@ -36,8 +32,6 @@ public enum CheckpointLoader {
                     try decoder.finish()
                 }.failure)
         }
-        decoding.name = "journeyd-recovery"
-        decoding.start()
         var assembler = StitcherCheckpointAssembler(policy: policy, maxTouchpointsPerProfile: maxTouchpointsPerProfile)
         while let records = handoff.take() {
             for record in records { assembler.apply(record) }

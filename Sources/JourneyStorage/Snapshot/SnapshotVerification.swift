@@ -1,4 +1,3 @@
-import CSystemSupport
 import Foundation
 
 /// One snapshot's files being checked against its manifest (`SnapshotStore.verify`) on a thread of
@@ -12,16 +11,13 @@ public final class SnapshotVerification: @unchecked Sendable {
     private var outcome: Result<SnapshotManifest, SnapshotError>?
 
     init(directory: String) {
-        let thread = Thread { [self] in
-            _ = journeyd_set_thread_background()
+        DaemonThread.start("snapshot-verify", background: true) { [self] in
             let verdict = Result { () throws(SnapshotError) -> SnapshotManifest in try SnapshotStore.verify(directory: directory) }
             condition.lock()
             outcome = verdict
             condition.broadcast()
             condition.unlock()
         }
-        thread.name = "journeyd-verify"
-        thread.start()
     }
 
     /// Waits for the verdict: the verified manifest, or the first file that does not match it.

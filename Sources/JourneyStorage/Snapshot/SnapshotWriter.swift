@@ -1,4 +1,3 @@
-import CSystemSupport
 import Foundation
 import JourneyCore
 
@@ -151,6 +150,7 @@ private final class SnapshotSource: @unchecked Sendable {
 }
 
 /// Runs blocking jobs on new threads (not the cooperative pool), optionally at a lower priority.
+/// The threads are named `snapshot` (`DaemonThread`): the snapshot writer is their user.
 enum BackgroundThreads {
     /// Runs one job on a new thread.
     static func run<T: Sendable>(background: Bool = false, _ job: @escaping @Sendable () throws -> T) async throws -> T {
@@ -170,15 +170,12 @@ enum BackgroundThreads {
             queue.onFinish = { continuation.resume(with: $0) }
             queue.running = threadCount
             for _ in 0..<threadCount {
-                let thread = Thread {
-                    if background { _ = journeyd_set_thread_background() }
+                DaemonThread.start("snapshot", background: background) {
                     while let index = queue.take() {
                         queue.complete(index, Result { try job(index) })
                     }
                     queue.threadExited()
                 }
-                thread.name = "journeyd-snapshot"
-                thread.start()
             }
         }
     }

@@ -22,9 +22,7 @@ final class SegmentRemover: @unchecked Sendable {
         queue += paths
         guard !running else { return }
         running = true
-        let thread = Thread { [self] in self.work() }
-        thread.name = "journeyd-wal-remove"
-        thread.start()
+        DaemonThread.start("wal-remove") { [self] in self.work() }
     }
 
     /// Waits until every queued file is removed (at close).

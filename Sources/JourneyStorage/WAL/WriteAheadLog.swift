@@ -76,9 +76,7 @@ public final class WriteAheadLog: Sendable {
         self.remover = SegmentRemover(logger: logger)
         self.state = Mutex(State(appendedLSN: scan.endLSN, ackedLSN: scan.endLSN))
         let writer = try SegmentWriter(directory: directory, scan: scan, fileSystem: fileSystem)
-        let thread = Thread { [self] in self.flushLoop(writer) }
-        thread.name = "journeyd-wal"
-        thread.start()
+        DaemonThread.start("wal") { [self] in self.flushLoop(writer) }
     }
 
     /// Queues a batch of framed records and returns the log position after them. Fails fast while
