@@ -305,7 +305,7 @@ extension GzipFileWriter {
     @Test func backgroundThreadsReturnResultsInJobOrderAndRethrowTheFirstError() async throws {
         let squares = try await BackgroundThreads.run(40, threads: 3) { $0 * $0 }
         #expect(squares == (0..<40).map { $0 * $0 })
-        // Snapshot threads give way to ingest; ordinary ones are left alone.
+        // Snapshot threads run at idle priority; ordinary ones are left alone.
         #expect(try await BackgroundThreads.run(background: true) { journeyd_thread_is_background() } == 1)
         #expect(try await BackgroundThreads.run { journeyd_thread_is_background() } == 0)
         // The kernel knows them by name (what `top -H` shows), not by the thread that started them.
