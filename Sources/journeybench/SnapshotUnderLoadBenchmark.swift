@@ -10,9 +10,9 @@ import JourneySimulation
 /// back to back) for `seconds` (**before**); then `POST /v1/snapshots` is sent while the same load
 /// continues until the snapshot's answer arrives (**during**), and the load goes on for `seconds`
 /// more (**after**). Compares events/s and acknowledgement latency of the windows. The after
-/// window shows what the end of a snapshot costs (the cut's old state is freed) and how far the
-/// load's own cost drifted while its customers' journeys grew: at 10M touchpoints a snapshot
-/// under load lasts a minute or more. Then the daemon is stopped (SIGTERM: final snapshot) and
+/// window shows what follows a snapshot (covered WAL segments are deleted) and how far the load's
+/// own cost drifted while its customers' journeys grew: at 10M touchpoints a snapshot under load
+/// lasts a minute or more. Then the daemon is stopped (SIGTERM: final snapshot) and
 /// started again on the same state: restart to ready.
 enum SnapshotUnderLoadBenchmark {
     /// One measured stretch of load: the workers' results added up, and how long it lasted.
