@@ -1,5 +1,6 @@
 import Foundation
 import JourneyServer
+import JourneyStorage
 import Synchronization
 
 /// A real `journeyd` process for the HTTP benchmark: a temp state dir, a CA and a server
@@ -65,7 +66,9 @@ final class BenchDaemon: Sendable {
     private static func installSnapshot(_ source: String, stateDirectory: String) throws {
         let files = FileManager.default
         let name = URL(fileURLWithPath: source).lastPathComponent
-        guard files.fileExists(atPath: source + "/manifest.json") else { throw BenchError("\(source) is not a snapshot directory (no manifest.json)") }
+        guard files.fileExists(atPath: source + "/" + SnapshotStore.manifestFile) else {
+            throw BenchError("\(source) is not a snapshot directory (no \(SnapshotStore.manifestFile))")
+        }
         let snapshots = stateDirectory + "/snapshots"
         try files.createDirectory(atPath: snapshots + "/" + name, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         for file in try files.contentsOfDirectory(atPath: source) {
@@ -73,7 +76,7 @@ final class BenchDaemon: Sendable {
             let to = snapshots + "/" + name + "/" + file
             if link(from, to) != 0 { try files.copyItem(atPath: from, toPath: to) }
         }
-        try (name + "\n").write(toFile: snapshots + "/LATEST", atomically: true, encoding: .utf8)
+        try (name + "\n").write(toFile: snapshots + "/" + SnapshotStore.latestFile, atomically: true, encoding: .utf8)
     }
 
     /// Starts `binary` on the config in `directory` and waits (up to 10 minutes: recovery of a

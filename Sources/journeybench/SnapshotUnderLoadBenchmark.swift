@@ -71,16 +71,21 @@ enum SnapshotUnderLoadBenchmark {
             let preloadSeconds = BenchClock.seconds(since: preloadStart)
             let preloaded = preload.reduce(0) { $0 + $1.accepted }
 
+            /// `options.seconds` of load.
+            func timedWindow() async throws -> Window {
+                let start = BenchClock.nanoseconds()
+                let results = try await HTTPBenchmark.load(
+                    client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections,
+                    deadline: start + UInt64(options.seconds * 1e9), limit: nil)
+                return Window(results, seconds: BenchClock.seconds(since: start))
+            }
+
             log("snapshot-load: \(options.seconds) s of load before the snapshot …")
             let residentBefore = ProcessMemory.residentBytes(pid: daemon.pid)
-            var start = BenchClock.nanoseconds()
-            let beforeResults = try await HTTPBenchmark.load(
-                client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections,
-                deadline: start + UInt64(options.seconds * 1e9), limit: nil)
-            let before = Window(beforeResults, seconds: BenchClock.seconds(since: start))
+            let before = try await timedWindow()
 
             log("snapshot-load: POST /v1/snapshots under the same load …")
-            start = BenchClock.nanoseconds()
+            let start = BenchClock.nanoseconds()
             async let duringResults = HTTPBenchmark.load(
                 client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections, deadline: nil, limit: nil)
             let touchpoints: Int
@@ -98,11 +103,7 @@ enum SnapshotUnderLoadBenchmark {
             let residentAfter = ProcessMemory.residentBytes(pid: daemon.pid)
             log("snapshot-load: snapshot of \(touchpoints) touchpoints in \(String(format: "%.1f", snapshotSeconds)) s; \(options.seconds) s of load after it …")
             shared.stop.store(false, ordering: .relaxed)
-            start = BenchClock.nanoseconds()
-            let afterResults = try await HTTPBenchmark.load(
-                client: client, url: url, pool: pool, gzip: false, shared: shared, connections: options.connections,
-                deadline: start + UInt64(options.seconds * 1e9), limit: nil)
-            let after = Window(afterResults, seconds: BenchClock.seconds(since: start))
+            let after = try await timedWindow()
             try await client.shutdown()
             log("snapshot-load: restarting journeyd on the same state …")
             let restart = try await daemon.restart()
@@ -112,7 +113,7 @@ enum SnapshotUnderLoadBenchmark {
             return Result(
                 preloaded: preloaded, preloadSeconds: preloadSeconds, before: before, during: during, after: after, snapshotSeconds: snapshotSeconds,
                 touchpoints: touchpoints, residentBefore: residentBefore, residentAfter: residentAfter,
-                firstFailure: (preload + beforeResults + duringList + afterResults).compactMap(\.firstFailure).first,
+                firstFailure: preload.compactMap(\.firstFailure).first ?? [before, during, after].compactMap(\.total.firstFailure).first,
                 stopSeconds: restart.stopSeconds, readySeconds: restart.readySeconds, recoveredLine: recovered,
                 residentAfterRestart: residentAfterRestart)
         } catch {

@@ -285,12 +285,17 @@ extension GzipFileWriter {
         }
     }
 
+    /// The calling thread's name as the kernel shows it (with its newline).
+    static func kernelNameOfThisThread() -> String? {
+        try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
+    }
+
     /// What the kernel calls the thread `DaemonThread.start` makes with `name`.
     static func kernelName(ofThreadNamed name: String) -> String? {
         let seen = Mutex<String?>(nil)
         let done = DispatchSemaphore(value: 0)
         DaemonThread.start(name) {
-            seen.withLock { $0 = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+            seen.withLock { $0 = kernelNameOfThisThread() }
             done.signal()
         }
         done.wait()
@@ -309,7 +314,7 @@ extension GzipFileWriter {
         #expect(try await BackgroundThreads.run(background: true) { journeyd_thread_is_background() } == 1)
         #expect(try await BackgroundThreads.run { journeyd_thread_is_background() } == 0)
         // The kernel knows them by name (what `top -H` shows), not by the thread that started them.
-        #expect(try await BackgroundThreads.run { try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) } == "snapshot\n")
+        #expect(try await BackgroundThreads.run { Self.kernelNameOfThisThread() } == "snapshot\n")
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             _ = try await BackgroundThreads.run(10, threads: 2) { index in
