@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .systemLibrary(name: "CIsal", path: "Sources/CIsal"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
         .target(name: "CSystemSupport"),
         .target(
             name: "JourneyCore",
@@ -83,6 +84,7 @@ let package = Package(
             name: "journeyd",
             dependencies: [
                 "JourneyServer",
+                "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -62,11 +62,12 @@ struct CorpusGenerator {
     /// 2025-03-01T00:00:00Z.
     static let epoch: Int64 = 1_740_787_200_000
 
-    init(seed: UInt64, population: Population) {
+    /// - Parameter start: when the first session starts (ms since epoch).
+    init(seed: UInt64, population: Population, start: Int64 = Self.epoch) {
         self.population = population
         self.products = Catalog.products(seed: seed)
         self.rng = SplitMix64(seed: seed, stream: 0xC0FF_EE00_0000_0000)
-        self.clock = Self.epoch
+        self.clock = start
         self.loggedIn = [UInt8](repeating: 0, count: population.count)
         self.customer = population.customer(0)
     }

@@ -87,9 +87,15 @@ enum DurabilityBenchmark {
         return WALResult(events: appended, seconds: elapsed, syncs: metrics.syncs, bytes: metrics.bytesWritten, residentPeak: peak.value)
     }
 
+    /// The customers the scale benchmark builds its state from (benchmark 7 sends their events
+    /// to a daemon started on a kept snapshot of that state).
+    static func scalePopulation(seed: UInt64, customers: Int) -> Population {
+        Population(seed: seed &+ 7, count: customers)
+    }
+
     static func scale(seed: UInt64, customers: Int, events total: Int, chunkSize: Int, keepFiles: Bool, log: (String) -> Void) async throws -> ScaleResult {
         let policy = try IdentityPolicy()
-        var generator = CorpusGenerator(seed: seed &+ 7, population: Population(seed: seed &+ 7, count: customers))
+        var generator = CorpusGenerator(seed: seed &+ 7, population: scalePopulation(seed: seed, customers: customers))
         var normaliser = BatchNormaliser()
         var stitcher = Stitcher(policy: policy)
         let buildStart = BenchClock.nanoseconds()

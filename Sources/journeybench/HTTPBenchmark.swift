@@ -28,8 +28,21 @@ enum HTTPBenchmark {
         var templates: Int
         var gzipPool: Int
         var seed: UInt64
+        var customers: LoadCustomers
         var durability: String?
         var keepFiles: Bool
+    }
+
+    /// Whose events the load sends, and from when.
+    struct LoadCustomers {
+        var population: Population
+        /// When the first generated session starts (ms since epoch).
+        var start: Int64
+
+        /// 100,000 customers of their own, sessions from `CorpusGenerator.epoch`.
+        static func standalone(seed: UInt64) -> LoadCustomers {
+            LoadCustomers(population: Population(seed: seed &+ 2, count: 100_000), start: CorpusGenerator.epoch)
+        }
     }
 
     struct Result {
@@ -98,7 +111,7 @@ enum HTTPBenchmark {
     }
 
     static func makePool(_ options: Options, log: (String) -> Void) async -> BodyPool {
-        var generator = CorpusGenerator(seed: options.seed &+ 2, population: Population(seed: options.seed &+ 2, count: 100_000))
+        var generator = CorpusGenerator(seed: options.seed &+ 2, population: options.customers.population, start: options.customers.start)
         var templates: [[UInt8]] = []
         var offsets: [[Int]] = []
         for _ in 0..<max(1, options.templates) {

@@ -66,8 +66,8 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Events per batch body (parse corpus and http).")
     var batchSize: Int = 100
 
-    @Option(name: .long, help: "http: distinct generated batch templates (message ids are patched per request).")
-    var templates: Int = 500
+    @Option(name: .long, help: "http, snapshot-load: distinct generated batch templates (message ids are patched per request). Default: 500 for http; 20,000 (2M events at the default batch size) for snapshot-load, so that its customers' journeys grow as slowly as real ones.")
+    var templates: Int?
 
     @Option(name: .customLong("gzip-pool"), help: "http-gzip: distinct pre-compressed bodies (default: enough for the run, from the plain variant's rate).")
     var gzipPool: Int?
@@ -97,7 +97,7 @@ struct JourneyBench: AsyncParsableCommand {
         for name in selectedNames where Part(rawValue: name) == nil {
             throw ValidationError("--only: unknown part \"\(name)\" (use \(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        guard events > 0, customers > 0, stitchEvents > 0, chunk > 0, connections > 0, batchSize > 0, templates > 0, seconds > 0 else {
+        guard events > 0, customers > 0, stitchEvents > 0, chunk > 0, connections > 0, batchSize > 0, templates ?? 1 > 0, seconds > 0 else {
             throw ValidationError("counts, sizes and durations must be positive")
         }
         if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
@@ -223,8 +223,8 @@ struct JourneyBench: AsyncParsableCommand {
         if selected(.httpPlain) || selected(.httpGzip) {
             var options = HTTPBenchmark.Options(
                 binary: journeyd ?? BenchDaemon.defaultBinary(), connections: connections, seconds: seconds, requests: requests,
-                batchSize: batchSize, gzip: false, templates: templates, gzipPool: 0, seed: seed, durability: durability,
-                keepFiles: keepFiles)
+                batchSize: batchSize, gzip: false, templates: templates ?? 500, gzipPool: 0, seed: seed, customers: .standalone(seed: seed),
+                durability: durability, keepFiles: keepFiles)
             var plainRate: Double?
             if selected(.httpPlain) {
                 let pool = await HTTPBenchmark.makePool(options, log: log)
@@ -254,8 +254,9 @@ struct JourneyBench: AsyncParsableCommand {
         if selected(.snapshotLoad) {
             let options = HTTPBenchmark.Options(
                 binary: journeyd ?? BenchDaemon.defaultBinary(), connections: connections, seconds: seconds, requests: nil,
-                batchSize: batchSize, gzip: false, templates: templates, gzipPool: 0, seed: seed, durability: durability,
-                keepFiles: keepFiles)
+                batchSize: batchSize, gzip: false, templates: templates ?? 20_000, gzipPool: 0, seed: seed,
+                customers: .init(population: DurabilityBenchmark.scalePopulation(seed: seed, customers: scaleCustomers), start: Int64(Date().timeIntervalSince1970 * 1000)),
+                durability: durability, keepFiles: keepFiles)
             let result = try await SnapshotUnderLoadBenchmark.run(options, initialSnapshot: startFrom, preloadEvents: preloadEvents, log: log)
             let name = "7 snapshot under HTTPS load (\(connections) conn)"
             let ratio = result.during.eventsPerSecond / max(result.before.eventsPerSecond, 1)

@@ -26,6 +26,9 @@ public struct JourneydApplication: Sendable {
     public var logLevel = LogLevelControl(.info)
     /// Drop damaged WAL records in the middle of the log instead of refusing to start.
     public var skipCorruptWAL = false
+    /// The version of jemalloc when it serves `malloc`, for the `starting` line (`allocator=jemalloc
+    /// jemalloc_version=…`); nil when another allocator does (`allocator=other`).
+    public var jemallocVersion: String?
     /// Called once recovery is done and every listener is bound, with the bound addresses
     /// (`host:port`) by listener name.
     public var onReady: @Sendable ([String: String]) -> Void = { _ in }
@@ -139,8 +142,12 @@ public struct JourneydApplication: Sendable {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         let group = ServiceGroup(configuration: groupConfiguration)
-        logger.info(
-            "starting", metadata: ["state_dir": "\(configuration.stateDirectory)", "sources": "\(configuration.sources.count)"])
+        var starting: Logger.Metadata = [
+            "state_dir": "\(configuration.stateDirectory)", "sources": "\(configuration.sources.count)",
+            "allocator": "\(jemallocVersion == nil ? "other" : "jemalloc")",
+        ]
+        if let jemallocVersion { starting["jemalloc_version"] = "\(jemallocVersion)" }
+        logger.info("starting", metadata: starting)
         Self.warnIfAdminIsExposed(configuration, logger: logger)
         try await group.run()
         logger.info("stopped")

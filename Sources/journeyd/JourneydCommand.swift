@@ -41,12 +41,14 @@ struct JourneydCommand: AsyncParsableCommand {
             application.configurationPath = config
             application.logLevel = logLevel
             application.skipCorruptWAL = walSkipCorrupt
+            application.jemallocVersion = ProcessAllocator.jemallocVersion()
             try await application.run()
         } else {
             let prepared = try LocalDevelopmentSetup.prepare()
             LogLineHandler.bootstrap(format: prepared.configuration.logging.format, level: .info)
             var application = JourneydApplication(configuration: prepared.configuration)
             application.skipCorruptWAL = walSkipCorrupt
+            application.jemallocVersion = ProcessAllocator.jemallocVersion()
             application.onReady = { addresses in
                 FileHandle.standardOutput.write(Data(LocalDevelopmentSetup.banner(prepared, http: addresses["http"]!, stream: addresses["stream"]!, admin: addresses["admin"]!).utf8))
             }
