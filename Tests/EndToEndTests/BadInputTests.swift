@@ -172,7 +172,7 @@ enum RawTCP {
             // A sender that starts a request and stalls mid-body holds the only place.
             continuation.yield(ByteBuffer(bytes: body.prefix(10)))
             async let slowReply = client.client.execute(slow, timeout: .seconds(30))
-            try await Task.sleep(for: .milliseconds(500))
+            try await Self.waitForRequestsInProgress(1, client: client)
 
             let refused = try await client.post("/v1/batch", Events.batch([Events.track("Fast", userId: "fast-sender")]))
             #expect(refused.status == 503, "\(refused.text)")
@@ -183,6 +183,23 @@ enum RawTCP {
             continuation.finish()
             #expect(try await slowReply.status.code == 200)
             #expect(try await client.post("/v1/batch", Events.batch([Events.track("Later", userId: "fast-sender")])).status == 200)
+            try await Self.waitForRequestsInProgress(0, client: client)
+        }
+    }
+
+    /// Waits (at most 10 s) until `/metrics` shows `count` tracking requests in progress.
+    private static func waitForRequestsInProgress(_ count: Int, client: TrackingClient) async throws {
+        let name = "journeyd_http_requests_in_progress "
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let metrics = try await client.admin("/metrics").text
+            let value = metrics.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Double($0.dropFirst(name.count)) }
+            if value == Double(count) { return }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("/metrics did not show \(name)\(count) within 10 s:\n\(metrics)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 }

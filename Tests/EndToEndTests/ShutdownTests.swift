@@ -50,8 +50,10 @@ import Testing
         #expect(daemon.isRunning, "the stuck client should hold the graceful stop")
         let started = ContinuousClock.now
         daemon.signal(SIGTERM)
-        #expect(await daemon.waitForExit(timeout: .seconds(10)))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The graceful stop would wait for the stuck client until shutdown_timeout (120 s); the
+        // second signal only syncs the WAL, which a suite busy with fsyncs can slow to seconds.
+        #expect(await daemon.waitForExit(timeout: .seconds(60)))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(daemon.exitStatus == 1)
         #expect(daemon.log.contains("second stop signal"), "\(daemon.log)")
         await stream.close()

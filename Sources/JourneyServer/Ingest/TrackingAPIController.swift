@@ -63,7 +63,11 @@ struct TrackingAPIController: Sendable {
                 .serviceUnavailable, "journeyd is at its limit of \(limit) requests in progress; retry shortly",
                 headers: [.retryAfter: IngestResponse.retryAfterSeconds])
         }
-        defer { admission.leave() }
+        metrics.httpRequestStarted()
+        defer {
+            metrics.httpRequestEnded()
+            admission.leave()
+        }
         do {
             return try await accept(request, call: call, settings: settings)
         } catch {

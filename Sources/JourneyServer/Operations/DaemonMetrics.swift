@@ -87,6 +87,14 @@ final class DaemonMetrics: Sendable {
         Meter(label: "journeyd_stream_connections").decrement()
     }
 
+    func httpRequestStarted() {
+        Meter(label: "journeyd_http_requests_in_progress").increment()
+    }
+
+    func httpRequestEnded() {
+        Meter(label: "journeyd_http_requests_in_progress").decrement()
+    }
+
     func tlsHandshakeFailed(listener: Listener) {
         Counter(label: "journeyd_tls_handshake_failures_total", dimensions: [("listener", listener.rawValue)]).increment()
     }
