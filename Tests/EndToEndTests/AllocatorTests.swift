@@ -27,9 +27,9 @@ import Testing
             #expect(starting["jemalloc_version"] == nil, "\(starting)")
             let client = try TrackingClient(daemon: daemon)
             let stored = try await client.post("/v1/track", Events.track("Allocator Checked", userId: "allocator-user"))
-            #expect(stored.status == 200, "\(String(decoding: stored.body, as: UTF8.self))")
+            #expect(stored.status == 200, "\(stored.text)")
             let profile = try await client.admin("/v1/profiles?type=user_id&value=allocator-user")
-            #expect(profile.status == 200, "\(String(decoding: profile.body, as: UTF8.self))")
+            #expect(profile.status == 200, "\(profile.text)")
             try await client.shutdown()
         } catch {
             await daemon.stop()

@@ -50,8 +50,8 @@ import Testing
         #expect(daemon.isRunning, "the stuck client should hold the graceful stop")
         let started = ContinuousClock.now
         daemon.signal(SIGTERM)
-        // The graceful stop would wait for the stuck client until shutdown_timeout (120 s); the
-        // second signal only syncs the WAL, which a suite busy with fsyncs can slow to seconds.
+        // The graceful stop would wait for the stuck client until shutdown_timeout (120 s); after
+        // the second signal the daemon exits at once, but under a busy suite that took 11.6 s once.
         #expect(await daemon.waitForExit(timeout: .seconds(60)))
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(daemon.exitStatus == 1)

@@ -100,7 +100,7 @@ public struct JourneydApplication: Sendable {
         let admin = ListenerSupervisor(listener: .admin, address: configuration.listeners.admin, startup: startup, logger: logger) { address, onBound in
             let router = Router(context: BasicRequestContext.self)
             adminAPI.addRoutes(to: router)
-            metrics.addRoute(to: router, engine: engine, snapshotter: snapshotter)
+            metrics.addRoute(to: router, engine: engine, snapshotter: snapshotter, admission: tracking.admission)
             return Application(
                 router: router, server: configuration.listeners.adminTLS ? try .tls(tlsConfiguration: tls) : .http1(),
                 configuration: .init(address: .hostname(address.host, port: address.port)),

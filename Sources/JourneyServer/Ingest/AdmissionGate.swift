@@ -5,19 +5,24 @@ import Synchronization
 /// unbounded queue of request bodies in memory (DESIGN.md, Inputs). Shared by all request tasks;
 /// the bound is given with each request, as `limits.max_pending_requests` can change on reload.
 final class AdmissionGate: Sendable {
-    private let inProgress = Atomic<Int>(0)
+    private let taken = Atomic<Int>(0)
 
-    /// Takes a place if fewer than `limit` are taken; the caller must `leave()` when done.
+    /// Requests admitted and not yet answered (the `journeyd_http_requests_in_progress` gauge).
+    var inProgress: Int { taken.load(ordering: .relaxed) }
+
+    /// Takes a place if fewer than `limit` are taken; the caller must `leave()` when done. A
+    /// refused request never counts, so `inProgress` never exceeds the limit.
     func tryEnter(limit: Int) -> Bool {
-        let (previous, _) = inProgress.add(1, ordering: .acquiringAndReleasing)
-        if previous >= limit {
-            inProgress.subtract(1, ordering: .releasing)
-            return false
+        var current = taken.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = taken.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
         }
-        return true
+        return false
     }
 
     func leave() {
-        inProgress.subtract(1, ordering: .releasing)
+        taken.subtract(1, ordering: .releasing)
     }
 }

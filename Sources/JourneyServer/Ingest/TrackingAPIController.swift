@@ -63,11 +63,7 @@ struct TrackingAPIController: Sendable {
                 .serviceUnavailable, "journeyd is at its limit of \(limit) requests in progress; retry shortly",
                 headers: [.retryAfter: IngestResponse.retryAfterSeconds])
         }
-        metrics.httpRequestStarted()
-        defer {
-            metrics.httpRequestEnded()
-            admission.leave()
-        }
+        defer { admission.leave() }
         do {
             return try await accept(request, call: call, settings: settings)
         } catch {

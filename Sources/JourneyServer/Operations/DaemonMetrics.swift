@@ -8,7 +8,8 @@ import Synchronization
 
 /// The daemon's Prometheus metrics. Ingest paths record through swift-metrics (`Counter`,
 /// `Timer`, `Meter`, bootstrapped once per process onto a swift-prometheus registry); the
-/// engine's totals and the last snapshot are read at scrape time and brought up to date there.
+/// engine's totals, the tracking API's requests in progress and the last snapshot are read at
+/// scrape time and brought up to date there.
 ///
 /// One per process, shared by all tasks (`Sendable`; the registry and swift-metrics handlers
 /// synchronise themselves, the scrape-time totals sit behind a `Mutex`).
@@ -87,23 +88,16 @@ final class DaemonMetrics: Sendable {
         Meter(label: "journeyd_stream_connections").decrement()
     }
 
-    func httpRequestStarted() {
-        Meter(label: "journeyd_http_requests_in_progress").increment()
-    }
-
-    func httpRequestEnded() {
-        Meter(label: "journeyd_http_requests_in_progress").decrement()
-    }
-
     func tlsHandshakeFailed(listener: Listener) {
         Counter(label: "journeyd_tls_handshake_failures_total", dimensions: [("listener", listener.rawValue)]).increment()
     }
 
     // MARK: Read at scrape time
 
-    /// Brings the engine's totals and the snapshot gauges up to date, then renders the registry
-    /// in the Prometheus text format.
-    func scrape(engine: IngestEngine, snapshotter: Snapshotter) async -> [UInt8] {
+    /// Brings the engine's totals, the tracking API's requests in progress and the snapshot
+    /// gauges up to date, then renders the registry in the Prometheus text format.
+    func scrape(engine: IngestEngine, snapshotter: Snapshotter, admission: AdmissionGate) async -> [UInt8] {
+        Gauge(label: "journeyd_http_requests_in_progress").record(admission.inProgress)
         let stats = await engine.stats()
         let last = await snapshotter.last
         Gauge(label: "journeyd_profiles").record(stats.profiles)
@@ -139,9 +133,9 @@ final class DaemonMetrics: Sendable {
     }
 
     /// `GET /metrics` on the admin listener (no token: no customer data in it).
-    func addRoute(to router: Router<BasicRequestContext>, engine: IngestEngine, snapshotter: Snapshotter) {
+    func addRoute(to router: Router<BasicRequestContext>, engine: IngestEngine, snapshotter: Snapshotter, admission: AdmissionGate) {
         router.get("/metrics") { _, _ in
-            let body = await self.scrape(engine: engine, snapshotter: snapshotter)
+            let body = await self.scrape(engine: engine, snapshotter: snapshotter, admission: admission)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
