@@ -109,6 +109,11 @@ import Testing
             #expect(result["first_ts"]?.string == "2024-05-01 10:00:00+00")
             #expect(result["ts_type"]?.string == "TIMESTAMP WITH TIME ZONE")
             #expect(result["bob_touchpoints"]?.int == 4)
+
+            // The log line names the snapshot and says how long the writers left the CPU to ingest.
+            let written = daemon.log.split(separator: "\n").last { $0.contains("msg=\"snapshot written\"") }.map { DaemonProcess.logfmtFields(String($0)) }
+            #expect(written?["snapshot"] == name, "\(daemon.log)")
+            #expect(written?["paced_ms"].flatMap(Int.init).map { $0 >= 0 } == true, "\(daemon.log)")
         }
     }
 

@@ -49,8 +49,9 @@ public actor Snapshotter {
         }
         guard case let (stitcher, position)? = await engine.cut() else { throw IngestEngine.Unavailable.starting }
         let started = ContinuousClock.now
+        let pacer = SnapshotPacer()
         // Handed over, not copied: the writer frees the cut on one of its threads.
-        let (name, manifest) = try await writer.write(consume stitcher, walPosition: position, createdAt: .now)
+        let (name, manifest) = try await writer.write(consume stitcher, walPosition: position, createdAt: .now, pacer: pacer)
         let removed = writer.store.applyRetention(keep: keep)
         await engine.snapshotPublished(at: recoverablePosition(fallback: position))
         let elapsed = ContinuousClock.now - started
@@ -63,6 +64,7 @@ public actor Snapshotter {
                 "snapshot": "\(name)", "duration_ms": "\(milliseconds)", "profiles": "\(manifest.counts.profiles)",
                 "touchpoints": "\(manifest.counts.touchpoints)", "bytes": "\(manifest.files.reduce(0) { $0 + $1.bytes })",
                 "wal_position": "\(position)", "removed": "\(removed.count)",
+                "paced_ms": "\(Int64(pacer.sleptSeconds * 1000))",
             ])
         return snapshot
     }

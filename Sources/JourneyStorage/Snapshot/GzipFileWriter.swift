@@ -33,9 +33,9 @@ final class GzipFileWriter: JSONRowSink {
     private var membersWritten = 0
     private(set) var rows = 0
 
-    init(directory: String, name: String) throws(StorageError) {
+    init(directory: String, name: String, pacer: SnapshotPacer? = nil) throws(StorageError) {
         self.name = name
-        sink = try HashingFileSink(path: directory + "/" + name)
+        sink = try HashingFileSink(path: directory + "/" + name, pacer: pacer)
     }
 
     /// Ends the row just written (adds its newline). A member ends on a row boundary unless a

@@ -10,6 +10,9 @@ import Foundation
 /// the snapshot threads a tenth of their time, and evicted pages ingest and lookups use. The
 /// last block is padded and the file cut back to its length. Where the file system refuses
 /// `O_DIRECT`, the same chunks go through the page cache, with writeback started after each.
+///
+/// With a `SnapshotPacer`, each write is a unit of work after which the writing thread may sleep
+/// to leave the CPU to ingest.
 final class HashingFileSink {
     let path: String
     private var fd: Int32
@@ -24,11 +27,16 @@ final class HashingFileSink {
     private var flushed = 0
     private static let blockSize = 4096
     private static let stagingSize = 8 << 20
+    private let pacer: SnapshotPacer?
+    private var meter = SnapshotPacer.Meter()
 
-    /// - Parameter bypassingPageCache: false writes through the page cache even where `O_DIRECT`
-    ///   works (the path file systems without it take).
-    init(path: String, bypassingPageCache: Bool = true) throws(StorageError) {
+    /// - Parameters:
+    ///   - bypassingPageCache: false writes through the page cache even where `O_DIRECT` works
+    ///     (the path file systems without it take).
+    ///   - pacer: paces the thread that writes (and creates) this file.
+    init(path: String, bypassingPageCache: Bool = true, pacer: SnapshotPacer? = nil) throws(StorageError) {
         self.path = path
+        self.pacer = pacer
         if bypassingPageCache, let directFD = try StorageFiles.openForDirectWriting(path) {
             fd = directFD
             direct = true
@@ -58,6 +66,7 @@ final class HashingFileSink {
             if staged == Self.stagingSize { try flushStaging(length: staged) }
         }
         bytesWritten += count
+        pacer?.pace(&meter)
     }
 
     /// Writes the first `length` bytes of the staging buffer (a multiple of the block size when

@@ -6,7 +6,8 @@ import JourneyCore
 ///
 /// The files are independent jobs (the recovery checkpoint, each touchpoints part, profiles,
 /// identities, merges) that two dedicated background threads (SCHED_IDLE) take in turn,
-/// largest first, so both cores help while ingest keeps priority.
+/// largest first, so both cores help while the daemon is quiet; while it is busy, a
+/// `SnapshotPacer` holds each thread to a small share of a core.
 public struct SnapshotWriter: Sendable {
     public let store: SnapshotStore
     /// Rows per touchpoints part file (`touchpoints-0001.jsonl.gz`, …).
@@ -29,11 +30,14 @@ public struct SnapshotWriter: Sendable {
     }
 
     /// Writes and publishes the snapshot; returns its name and manifest. Takes the stitcher copy
-    /// over (pass it with `consume`), so that it is freed on a writer thread at the end.
-    public func write(_ stitcher: consuming Stitcher, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
+    /// over (pass it with `consume`), so that it is freed on a writer thread at the end. `pacer`
+    /// paces the writer threads (pass one to read how long they slept).
+    public func write(
+        _ stitcher: consuming Stitcher, walPosition: UInt64, createdAt: Timestamp, pacer: SnapshotPacer = SnapshotPacer()
+    ) async throws -> (name: String, manifest: SnapshotManifest) {
         let source = SnapshotSource(consume stitcher)
         do {
-            let written = try await writeFiles(source, walPosition: walPosition, createdAt: createdAt)
+            let written = try await writeFiles(source, walPosition: walPosition, createdAt: createdAt, pacer: pacer)
             try await BackgroundThreads.run(background: true) { source.release() }
             return written
         } catch {
@@ -42,7 +46,9 @@ public struct SnapshotWriter: Sendable {
         }
     }
 
-    private func writeFiles(_ source: SnapshotSource, walPosition: UInt64, createdAt: Timestamp) async throws -> (name: String, manifest: SnapshotManifest) {
+    private func writeFiles(
+        _ source: SnapshotSource, walPosition: UInt64, createdAt: Timestamp, pacer: SnapshotPacer
+    ) async throws -> (name: String, manifest: SnapshotManifest) {
         let name = store.nextName(at: createdAt)
         let partSize = touchpointsPerPart
         let temporary = try await BackgroundThreads.run(background: true) { [store] in try store.makeTemporaryDirectory(for: name) }
@@ -57,20 +63,20 @@ public struct SnapshotWriter: Sendable {
         let written = try await BackgroundThreads.run(jobs.count, threads: threads, background: true) { index in
             switch jobs[index] {
             case .checkpoint:
-                return try Self.writeCheckpoint(source.stitcher, directory: temporary)
+                return try Self.writeCheckpoint(source.stitcher, directory: temporary, pacer: pacer)
             case .touchpoints(let file, let part):
                 let (rows, parts) = source.rows(partSize: partSize)
-                return try Self.writeTable(file, directory: temporary) { writer in
+                return try Self.writeTable(file, directory: temporary, pacer: pacer) { writer in
                     for range in part.map({ [parts[$0]] }) ?? parts { try rows.writeTouchpoints(in: range, into: &writer) }
                 }
             case .profiles:
-                return try Self.writeTable("profiles.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeProfiles(into: &$0) }
+                return try Self.writeTable("profiles.jsonl.gz", directory: temporary, pacer: pacer) { try source.rows(partSize: partSize).rows.writeProfiles(into: &$0) }
             case .identities:
-                return try Self.writeTable("identities.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeIdentities(into: &$0) }
+                return try Self.writeTable("identities.jsonl.gz", directory: temporary, pacer: pacer) { try source.rows(partSize: partSize).rows.writeIdentities(into: &$0) }
             case .merges:
-                return try Self.writeTable("merges.jsonl.gz", directory: temporary) { try source.rows(partSize: partSize).rows.writeMerges(into: &$0) }
+                return try Self.writeTable("merges.jsonl.gz", directory: temporary, pacer: pacer) { try source.rows(partSize: partSize).rows.writeMerges(into: &$0) }
             case .sharedIdentifiers:
-                return try Self.writeTable(SnapshotTable.sharedIdentifiers.fileName, directory: temporary) {
+                return try Self.writeTable(SnapshotTable.sharedIdentifiers.fileName, directory: temporary, pacer: pacer) {
                     try source.rows(partSize: partSize).rows.writeSharedIdentifiers(into: &$0)
                 }
             }
@@ -98,15 +104,15 @@ public struct SnapshotWriter: Sendable {
     }
 
     private static func writeTable(
-        _ name: String, directory: String, rows: (inout GzipFileWriter) throws -> Void
+        _ name: String, directory: String, pacer: SnapshotPacer, rows: (inout GzipFileWriter) throws -> Void
     ) throws -> SnapshotManifest.File {
-        var writer = try GzipFileWriter(directory: directory, name: name)
+        var writer = try GzipFileWriter(directory: directory, name: name, pacer: pacer)
         try rows(&writer)
         return try writer.finish().manifestFile
     }
 
-    private static func writeCheckpoint(_ stitcher: Stitcher, directory: String) throws -> SnapshotManifest.File {
-        let writer = try ZstdFileWriter(directory: directory, name: SnapshotStore.checkpointFile)
+    private static func writeCheckpoint(_ stitcher: Stitcher, directory: String, pacer: SnapshotPacer) throws -> SnapshotManifest.File {
+        let writer = try ZstdFileWriter(directory: directory, name: SnapshotStore.checkpointFile, pacer: pacer)
         try stitcher.writeCheckpoint { try writer.append($0) }
         // A binary file has no rows; `rows` is 0 (it counts JSON lines in the tables).
         return try writer.finish().manifestFile

@@ -18,9 +18,9 @@ final class ZstdFileWriter {
     /// - Parameter level: zstd level; -2 (a "fast" level) compresses about 1.6 times faster than
     ///   level 1 for a file about 40 % larger, the better trade for a file written every snapshot
     ///   and read only at recovery.
-    init(directory: String, name: String, level: Int32 = -2) throws(StorageError) {
+    init(directory: String, name: String, level: Int32 = -2, pacer: SnapshotPacer? = nil) throws(StorageError) {
         self.name = name
-        sink = try HashingFileSink(path: directory + "/" + name)
+        sink = try HashingFileSink(path: directory + "/" + name, pacer: pacer)
         guard let context = ZSTD_createCCtx() else {
             throw .writeFailed(path: sink.path, reason: "zstd could not allocate a compression context")
         }

@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import JourneyStorage
+
+/// The pacer measures the daemon's load from its own process and thread CPU clocks, so these
+/// tests make that load with real threads: a spinning thread is the busy daemon, a thread doing
+/// units of work and calling `pace` is a snapshot writer.
+@Suite struct SnapshotPacerTests {
+    /// Burns about `seconds` of the calling thread's CPU.
+    static func work(seconds: Double) {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        let end = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 + seconds
+        var sink: UInt64 = 0
+        repeat {
+            for value in 0..<10_000 { sink &+= UInt64(value) &* 31 }
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        } while Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 < end
+        precondition(sink != 1)
+    }
+
+    /// Runs a writer on its own thread for `seconds`: 2-ms units of work, each followed by
+    /// `pace`. Returns the writer's CPU, the wall time, and what `pace` reported sleeping.
+    static func runWriter(_ pacer: SnapshotPacer, seconds: Double) async -> (cpu: Double, wall: Double, slept: Double) {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var meter = SnapshotPacer.Meter()
+                let start = ContinuousClock.now
+                var slept = 0.0
+                while ContinuousClock.now - start < .seconds(seconds) {
+                    work(seconds: 0.002)
+                    slept += pacer.pace(&meter)
+                }
+                var cpu = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
+                let wall = ContinuousClock.now - start
+                continuation.resume(
+                    returning: (Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1e9, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, slept))
+            }.start()
+        }
+    }
+
+    @Test func aWriterIsHeldToItsShareWhileTheRestOfTheProcessIsBusy() async {
+        let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3)
+        let spinning = Atomic(true)
+        let spinner = Thread {
+            while spinning.load(ordering: .relaxed) { Self.work(seconds: 0.001) }
+        }
+        spinner.start()
+        let writer = await Self.runWriter(pacer, seconds: 1.5)
+        spinning.store(false, ordering: .relaxed)
+        #expect(writer.slept > 0.5, "the writer should have slept most of the time, slept \(writer.slept) s")
+        #expect(writer.cpu / writer.wall < 0.25, "the writer used \(writer.cpu) s of CPU in \(writer.wall) s")
+        #expect(abs(pacer.sleptSeconds - writer.slept) < 1e-9)
+    }
+
+    @Test func aWriterRunsFreelyWhileTheRestOfTheProcessIsBelowTheBusyMark() async {
+        // No process on this host can use more cores than it has: the mark is never reached.
+        let pacer = SnapshotPacer(busyShare: 0.2, busyCores: Double(ProcessInfo.processInfo.activeProcessorCount) + 1)
+        let writer = await Self.runWriter(pacer, seconds: 0.5)
+        #expect(writer.slept == 0)
+        #expect(pacer.sleptSeconds == 0)
+    }
+}
