@@ -110,7 +110,9 @@ final class DaemonProcess: Sendable {
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return !process.isRunning
+        guard !process.isRunning else { return false }
+        await output.waitForEnd()
+        return true
     }
 
     /// The exit status once the process has exited.
@@ -140,7 +142,13 @@ final class DaemonProcess: Sendable {
         process.standardOutput = pipe
         let output = OutputBuffer()
         pipe.fileHandleForReading.readabilityHandler = { handle in
-            output.append(handle.availableData)
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                output.end()
+            } else {
+                output.append(data)
+            }
         }
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
@@ -153,7 +161,9 @@ final class DaemonProcess: Sendable {
                     adminAddress: fields["admin"]!, process: process, output: output)
             }
             if !process.isRunning {
-                throw DaemonError.exited(status: process.terminationStatus, log: text)
+                // Its last lines (the error that made it exit) may still be in the pipe.
+                await output.waitForEnd()
+                throw DaemonError.exited(status: process.terminationStatus, log: output.text)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -217,9 +227,24 @@ final class DaemonProcess: Sendable {
 /// The daemon's combined output, appended from the pipe's reader thread.
 final class OutputBuffer: Sendable {
     private let bytes = Mutex<[UInt8]>([])
+    private let ended = Atomic(false)
 
     func append(_ data: Data) {
         bytes.withLock { $0 += data }
+    }
+
+    /// The pipe reached its end: every byte the process wrote is in `text`.
+    func end() { ended.store(true, ordering: .releasing) }
+
+    var isEnded: Bool { ended.load(ordering: .acquiring) }
+
+    /// Waits (up to `timeout`) until the pipe reached its end, so that the lines a process wrote
+    /// just before it exited are in `text`.
+    func waitForEnd(timeout: Duration = .seconds(10)) async {
+        let deadline = ContinuousClock.now + timeout
+        while !isEnded, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
