@@ -29,8 +29,8 @@ public final class SnapshotPacer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - busyShare: 0.12 keeps two writers at about a quarter of a core under load, which held
-    ///     ingest at 81, 83 and 67 % of its rate during 13M-touchpoint snapshots (67–77 %
-    ///     unpaced; 71 % at 0.2, 84 % at 0.06).
+    ///     ingest at 67–83 % (median 81 %) of its rate during 13M-touchpoint snapshots in five
+    ///     runs (67–77 % unpaced; 71 % at 0.2, 84 % at 0.06).
     ///   - busyCores: by default a quarter of the host's cores.
     public init(busyShare: Double = 0.12, busyCores: Double = Double(ProcessInfo.processInfo.activeProcessorCount) / 4) {
         precondition(busyShare > 0 && busyShare <= 1)
