@@ -51,8 +51,12 @@ import Testing
         spinner.start()
         let writer = await Self.runWriter(pacer, seconds: 1.5)
         spinning.store(false, ordering: .relaxed)
-        #expect(writer.slept > 0.5, "the writer should have slept most of the time, slept \(writer.slept) s")
-        #expect(writer.cpu / writer.wall < 0.25, "the writer used \(writer.cpu) s of CPU in \(writer.wall) s")
+        // The share holds after the first window (unpaced: the load is not measured yet), give or
+        // take a unit of work. Unpaced, the writer would use most of a core; on a host so busy
+        // that it gets less than its share anyway, the pacer has nothing to hold back.
+        let allowed = pacer.busyShare * writer.wall + SnapshotPacer.window + 0.05
+        #expect(writer.cpu <= allowed, "the writer used \(writer.cpu) s of CPU in \(writer.wall) s, slept \(writer.slept) s")
+        #expect(writer.slept > 0 || writer.cpu <= pacer.busyShare * writer.wall, "used \(writer.cpu) s in \(writer.wall) s without sleeping")
         #expect(abs(pacer.sleptSeconds - writer.slept) < 1e-9)
     }
 
