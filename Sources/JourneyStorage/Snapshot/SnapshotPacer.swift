@@ -3,8 +3,8 @@ import Foundation
 /// Shares the CPU between ingest and a snapshot's writer threads.
 ///
 /// The writers run at idle priority (`SCHED_IDLE`), but on the hosts measured that alone does not
-/// protect ingest: a background thread holding a CPU cost ingest throughput roughly in proportion
-/// to the CPU it got, whatever its priority (docs/BENCHMARKS.md, session 13). So while the rest of
+/// protect ingest: a background thread holding a CPU cost ingest throughput, the more the more
+/// CPU it got, whatever its priority (docs/BENCHMARKS.md, session 13). So while the rest of
 /// the daemon is busy — its other threads used at least `busyCores` over the last `window` — each
 /// writer is held to `busyShare` of one core by sleeping between units of work. When the daemon is
 /// quiet (no load, a trickle, the final snapshot at shutdown) the writers run at full speed.
@@ -29,7 +29,7 @@ public final class SnapshotPacer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - busyShare: 0.12 keeps two writers at about a quarter of a core under load, which held
-    ///     ingest at 67–83 % (median 81 %) of its rate during 13M-touchpoint snapshots in five
+    ///     ingest at 67–83 % (median 80 %) of its rate during 13M-touchpoint snapshots in six
     ///     runs (67–77 % unpaced; 71 % at 0.2, 84 % at 0.06).
     ///   - busyCores: by default a quarter of the host's cores.
     public init(busyShare: Double = 0.12, busyCores: Double = Double(ProcessInfo.processInfo.activeProcessorCount) / 4) {
