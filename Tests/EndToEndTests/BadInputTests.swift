@@ -189,14 +189,13 @@ enum RawTCP {
 
     /// Waits (at most 10 s) until `/metrics` shows `count` tracking requests in progress.
     private static func waitForRequestsInProgress(_ count: Int, client: TrackingClient) async throws {
-        let name = "journeyd_http_requests_in_progress "
+        let name = "journeyd_http_requests_in_progress"
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             let metrics = try await client.admin("/metrics").text
-            let value = metrics.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Double($0.dropFirst(name.count)) }
-            if value == Double(count) { return }
+            if MetricsTests.series(metrics)?[name] == Double(count) { return }
             guard ContinuousClock.now < deadline else {
-                Issue.record("/metrics did not show \(name)\(count) within 10 s:\n\(metrics)")
+                Issue.record("/metrics did not show \(name) \(count) within 10 s:\n\(metrics)")
                 return
             }
             try await Task.sleep(for: .milliseconds(20))

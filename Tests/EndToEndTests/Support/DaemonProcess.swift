@@ -90,15 +90,9 @@ final class DaemonProcess: Sendable {
     func waitForLog(
         _ text: String, count: Int = 1, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation
     ) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while logLines(containing: text) < count {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("fewer than \(count) log lines containing \(text):\n\(log)", sourceLocation: sourceLocation)
-                return false
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        if await eventually(within: timeout, { logLines(containing: text) >= count }) { return true }
+        Issue.record("fewer than \(count) log lines containing \(text):\n\(log)", sourceLocation: sourceLocation)
+        return false
     }
 
     /// Memory the daemon holds right now (VmRSS), in bytes.
@@ -106,11 +100,7 @@ final class DaemonProcess: Sendable {
 
     /// Waits until the process has exited by itself; false after `timeout`.
     func waitForExit(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        guard !process.isRunning else { return false }
+        guard await eventually(within: timeout, { !process.isRunning }) else { return false }
         await output.waitForEnd()
         return true
     }
@@ -192,10 +182,7 @@ final class DaemonProcess: Sendable {
     @discardableResult
     func stop(keepFiles: Bool = false) async -> Int32 {
         if process.isRunning { process.terminate() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await eventually(within: .seconds(30)) { !process.isRunning }
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
@@ -241,11 +228,18 @@ final class OutputBuffer: Sendable {
     /// Waits (up to `timeout`) until the pipe reached its end, so that the lines a process wrote
     /// just before it exited are in `text`.
     func waitForEnd(timeout: Duration = .seconds(10)) async {
-        let deadline = ContinuousClock.now + timeout
-        while !isEnded, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await eventually(within: timeout) { isEnded }
     }
 
     var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// Checks `condition` every 10 ms until it holds or `timeout` has passed; returns whether it held.
+func eventually(within timeout: Duration, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return true
 }
