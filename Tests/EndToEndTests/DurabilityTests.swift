@@ -96,6 +96,18 @@ import Testing
         await restarted.stop()
     }
 
+    /// The arena's next blocks are mapped ahead by one idle-priority thread that lives as long as
+    /// the daemon serves, so the engine's single writer does not take their page faults.
+    @Test func payloadMemoryIsMappedAheadOnOneIdlePriorityThread() async throws {
+        try await withDaemon("payloadmemory") { daemon, client async throws in
+            let items = (0..<200).map { Events.track("Viewed", userId: "u\($0 % 20)", extra: #""properties":{"pad":"\#(String(repeating: "x", count: 1_000))"}"#) }
+            #expect(try await client.post("/v1/batch", Events.batch(items)).status == 200)
+            let threads = daemon.threads
+            let mapping = threads.filter { $0.name == "payload-memory" }
+            #expect(mapping.count == 1 && mapping.allSatisfy { $0.policy == 5 }, "threads: \(threads)")
+        }
+    }
+
     @Test func aTornWALTailIsCutAndLoggedAtRestart() async throws {
         let daemon = try await DaemonProcess.start(label: "torn")
         let client = try TrackingClient(daemon: daemon)

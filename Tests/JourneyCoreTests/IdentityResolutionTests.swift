@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import JourneyCore
 
@@ -344,6 +345,31 @@ struct IdentityResolutionTests {
         // About 3 MB of payloads of 3 KB: every byte sits in a block the supplier made.
         #expect(supplied >= 3 && supplied * PayloadArena.blockSize >= restored.payloads.byteCount)
         #expect(Population.tables(of: restored) == Population.tables(of: original))
+    }
+
+    /// Live ingest writes payloads into the blocks the stitcher is handed (the daemon's
+    /// pre-mapped ones), one per block it needs; the state is the same as without a supplier.
+    @Test func theStitcherStoresNewPayloadsInTheBlocksItIsHanded() throws {
+        let padding = String(repeating: "p", count: 3_000)
+        let events = (0..<1_000).map { T.event("s\($0)", at: Int64($0), ids: [T.anon("s\($0 % 40)")], properties: #"{"pad":"\#(padding)"}"#) }
+        let supplied = Mutex(0)
+        var handed = Stitcher(policy: T.defaultPolicy())
+        handed.newPayloadBlock = {
+            supplied.withLock { $0 += 1 }
+            var block: [UInt8] = []
+            block.reserveCapacity(PayloadArena.blockSize)
+            return block
+        }
+        handed.applyAll(events)
+        var plain = Stitcher(policy: T.defaultPolicy())
+        plain.applyAll(events)
+        let blocks = supplied.withLock { $0 }
+        // About 3 MB of payloads of 3 KB: one block asked for per 1 MiB filled (less a block's
+        // tail that a payload did not fit in).
+        let bytes = handed.payloads.byteCount
+        #expect(blocks >= 3 && (blocks - 1) * PayloadArena.blockSize < bytes && bytes <= blocks * PayloadArena.blockSize)
+        #expect(Population.tables(of: handed) == Population.tables(of: plain))
+        #expect(handed.apply(events) == events.count)
     }
 
     @Test func aRestoredStitcherReResolvesWhereTheOriginalWould() throws {

@@ -149,7 +149,7 @@ extension GzipFileWriter {
 
         func failure(_ bytes: [UInt8]) -> String? {
             let path = directory + "/bad.jsonl.gz"
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             do {
                 _ = try Self.readBack(path)
                 return nil
@@ -180,7 +180,7 @@ extension GzipFileWriter {
         let path = snapshot + "/" + SnapshotStore.checkpointFile
         let bytes = Self.contents(path)
         for cut in [bytes.count - 1, bytes.count / 2, 0] {
-            FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(cut)))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(cut)))
             #expect(throws: (any Error).self, "checkpoint cut at \(cut) of \(bytes.count) bytes") {
                 _ = try CheckpointLoader.load(snapshotDirectory: snapshot, policy: policy, maxTouchpointsPerProfile: 10_000)
             }
@@ -227,6 +227,21 @@ extension GzipFileWriter {
         #expect(handoff.poll() == 0)
         #expect(handoff.take() == 1)
         #expect(handoff.take() == nil && handoff.poll() == nil)
+    }
+
+    /// The supply's thread makes empty blocks with room for a whole arena block; after `close()`
+    /// it makes no more, so what was queued is taken and then only empty arrays come.
+    @Test(.timeLimit(.minutes(1))) func mappedPayloadBlocksAreEmptyWholeBlocksUntilClosed() async throws {
+        let supply = MappedPayloadBlocks(capacity: 2, threadName: "test-memory")
+        var block = supply.take()
+        for _ in 0..<500 where block.capacity == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            block = supply.take()
+        }
+        #expect(block.isEmpty && block.capacity >= CheckpointRecordDecoder.payloadBlockBytes)
+        supply.close()
+        let afterClose = (0..<3).map { _ in supply.take().capacity }
+        #expect(afterClose.last == 0, "blocks taken after close: \(afterClose)")
     }
 
     /// Every `append` is a frame of its own; the reader returns them as one stream, an empty file

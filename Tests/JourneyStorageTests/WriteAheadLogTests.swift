@@ -90,6 +90,38 @@ import Testing
         #expect(records.count == 1000)
     }
 
+    /// Synced WAL pages leave the page cache (nothing reads them while the daemon runs): after
+    /// 4 MB appended and made durable in 64 KB steps, at most the last MiB of the open segment is
+    /// still cached, and every record reads back.
+    @Test func syncedPagesLeaveThePageCache() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory)
+        for step in 0..<64 {
+            var batch = WALBatch()
+            for index in 0..<16 { batch.add(.event, payload: Self.payload(step * 16 + index, size: 4_000)) }
+            try await wal.waitDurable(try wal.append(batch))
+        }
+        let (cached, total) = try Self.cachedPages(of: directory + "/" + WALFormat.segmentName(base: 0))
+        #expect(total >= 1_000 && cached <= (1 << 20) / 4096 + 1, "\(cached) of \(total) pages cached")
+        await wal.close()
+        let (_, records) = try Self.open(directory)
+        #expect(records.count == 1_024)
+    }
+
+    /// How many of a file's 4 KiB pages are in the page cache (`mincore(2)`), and how many it has.
+    static func cachedPages(of path: String) throws -> (cached: Int, total: Int) {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        let size = Int(lseek(fd, 0, SEEK_END))
+        guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        defer { munmap(map, size) }
+        var resident = [UInt8](repeating: 0, count: (size + 4095) / 4096)
+        guard mincore(map, size, &resident) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        return (resident.filter { $0 & 1 != 0 }.count, resident.count)
+    }
+
     @Test func segmentsRotateAndPositionsStayContinuous() async throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -133,12 +133,13 @@ struct EncodedTraits {
 extension PayloadArena {
     /// Stores a touchpoint's payload (see `TouchpointPayload`). Links beyond 255 are not kept.
     mutating func appendTouchpoint(
-        source: UInt32, messageID: UnsafeRawBufferPointer, links: [UInt32], alias: Bool, traits: [UInt8], properties: UnsafeRawBufferPointer
+        source: UInt32, messageID: UnsafeRawBufferPointer, links: [UInt32], alias: Bool, traits: [UInt8], properties: UnsafeRawBufferPointer,
+        newBlock: () -> [UInt8]
     ) -> PayloadLocation {
         let links = links.prefix(Int(UInt8.max))
         return traits.withUnsafeBytes { traits in
             let size = TouchpointPayload.size(messageID: messageID.count, links: links.count, traits: traits.count, properties: properties.count)
-            return append(count: size) { out in
+            return append(count: size, newBlock: newBlock) { out in
                 TouchpointPayload.write(
                     into: out, source: source, messageID: messageID, links: links, alias: alias, traits: traits, properties: properties)
             }

@@ -72,6 +72,10 @@ public struct Stitcher: Sendable {
     var suppressed = Set<SuppressionDigest>()
     var messageIndex = MessageIndex()
     var payloads = PayloadArena()
+    /// Supplies each new empty payload block (`PayloadArena.append`). The daemon hands in blocks
+    /// whose pages a background thread has already mapped, so that the single writer does not
+    /// take the page faults of the arena's growth; by default each block is faulted in as it fills.
+    public var newPayloadBlock: @Sendable () -> [UInt8] = { [] }
     var sources = NameTable()
     var channels = NameTable()
     var eventNames = NameTable()
@@ -107,8 +111,7 @@ public struct Stitcher: Sendable {
         struct Delivery: Hashable { let source: String; let messageID: String }
         var seen = Set<Delivery>(minimumCapacity: events.count)
         for index in events.indices where !isStored(events[index]) {
-            let event = events[index]
-            guard seen.insert(Delivery(source: event.source, messageID: event.messageID)).inserted else { continue }
+            guard seen.insert(Delivery(source: events[index].source, messageID: events[index].messageID)).inserted else { continue }
             result.append(index)
         }
         return result
@@ -185,7 +188,8 @@ public struct Stitcher: Sendable {
         let location = withUTF8Bytes(of: event.messageID) { messageID in
             event.properties.withUnsafeBytes { properties in
                 payloads.appendTouchpoint(
-                    source: sourceIndex, messageID: messageID, links: links, alias: isAlias, traits: traits, properties: properties)
+                    source: sourceIndex, messageID: messageID, links: links, alias: isAlias, traits: traits, properties: properties,
+                    newBlock: newPayloadBlock)
             }
         }
         messageIndex.insert(fingerprint, at: location)

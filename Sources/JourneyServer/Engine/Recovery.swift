@@ -44,6 +44,9 @@ enum Recovery {
                 logger.warning("snapshot skipped", metadata: ["snapshot": "\(name)", "error": "\(error)"])
             }
         }
+        // From here on (WAL replay, then live ingest) the arena's new blocks are mapped ahead on
+        // their own thread; the supply lives as long as the stitcher and its copies.
+        stitcher.newPayloadBlock = MappedPayloadBlocks(capacity: 8, threadName: "payload-memory").take
         let walDirectory = configuration.stateDirectory + "/wal"
         if let first = try WALReader.segments(in: walDirectory).first, first.base > position {
             // The WAL no longer reaches back to the state we could load: events in between are gone.

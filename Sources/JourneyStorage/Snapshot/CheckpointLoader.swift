@@ -5,26 +5,19 @@ import JourneyCore
 /// decompresses and decodes records (allocating every string and array, and copying touchpoint
 /// payloads into the stitcher's arena), the calling thread applies them (hashing them into the
 /// stitcher's tables), and a background thread maps the memory of the arena's next blocks in
-/// the time the other two leave a core idle. Bounded hand-offs between them keep memory flat.
-///
-/// The arena is most of a loaded state's memory, and the first write to each of its pages is a
-/// page fault in which the kernel (on a VM, the host too) finds and zeroes a page: the largest
-/// single cost of the load when it happened inline. The reader never waits for a mapped block:
-/// when none is ready it takes a fresh one.
+/// the time the other two leave a core idle (`MappedPayloadBlocks`). Bounded hand-offs between
+/// them keep memory flat.
 public enum CheckpointLoader {
     public static func load(snapshotDirectory: String, policy: IdentityPolicy, maxTouchpointsPerProfile: Int) throws -> Stitcher {
         let path = snapshotDirectory + "/" + SnapshotStore.checkpointFile
         let handoff = BoundedHandoff<[CheckpointRecord]>(capacity: 8)
-        let mappedBlocks = BoundedHandoff<[UInt8]>(capacity: 16)
-        DaemonThread.start("recovery-memory", background: true) {
-            while mappedBlocks.put(mappedPayloadBlock()) {}
-        }
+        let mappedBlocks = MappedPayloadBlocks(capacity: 16, threadName: "recovery-memory")
         DaemonThread.start("recovery") {
-            defer { mappedBlocks.close(failure: nil) }
+            defer { mappedBlocks.close() }
             handoff.close(
                 failure: Result { () throws -> Void in
                     let reader = try ZstdFileReader(path: path)
-                    var decoder = CheckpointRecordDecoder { mappedBlocks.poll() ?? [] }
+                    var decoder = CheckpointRecordDecoder(newPayloadBlock: mappedBlocks.take)
                     while let chunk = try reader.nextChunk() {
                         let records = try decoder.consume(chunk)
                         if !records.isEmpty { handoff.put(records) }
@@ -44,17 +37,6 @@ public enum CheckpointLoader {
             return try assembler.finish()
         } catch {
             throw SnapshotError.checkpoint(error.description)
-        }
-    }
-
-    /// An empty payload block with room for `CheckpointRecordDecoder.payloadBlockBytes` whose pages are
-    /// already mapped: written once here, so the kernel faults them in on this thread. (Page
-    /// faults take only their own VMA's lock; `MADV_POPULATE_WRITE` holds the process's mmap
-    /// lock for the whole block and stalled the other threads' heap growth behind it.)
-    static func mappedPayloadBlock() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: CheckpointRecordDecoder.payloadBlockBytes) { buffer, count in
-            buffer.initialize(repeating: 0)
-            count = 0
         }
     }
 }

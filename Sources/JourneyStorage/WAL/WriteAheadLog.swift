@@ -168,7 +168,7 @@ public final class WriteAheadLog: Sendable {
                     case .none: mustSync = closing
                     }
                     if mustSync {
-                        try timedSync(writer)
+                        try timedSync(&writer)
                         lastSync = .now
                         syncedLSN = writer.endLSN
                     }
@@ -185,7 +185,7 @@ public final class WriteAheadLog: Sendable {
                     }
                 }
             } else if case .interval(let every) = durability, writer.endLSN > syncedLSN, ContinuousClock.now - lastSync >= every {
-                if (try? timedSync(writer)) != nil {
+                if (try? timedSync(&writer)) != nil {
                     lastSync = .now
                     syncedLSN = writer.endLSN
                     state.withLock { $0.syncs += 1 }
@@ -207,7 +207,7 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    private func timedSync(_ writer: SegmentWriter) throws(WALError) {
+    private func timedSync(_ writer: inout SegmentWriter) throws(WALError) {
         let started = ContinuousClock.now
         try writer.sync()
         onSync(ContinuousClock.now - started)

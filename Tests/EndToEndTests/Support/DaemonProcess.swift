@@ -98,6 +98,21 @@ final class DaemonProcess: Sendable {
     /// Memory the daemon holds right now (VmRSS), in bytes.
     var residentBytes: Int { ProcessMemory.residentBytes(pid: process.processIdentifier) ?? 0 }
 
+    /// The daemon's threads as the kernel names them, with their scheduling policy (5 = SCHED_IDLE).
+    var threads: [(name: String, policy: Int)] {
+        let directory = "/proc/\(process.processIdentifier)/task"
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "\(directory)/\(task)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // Fields after the name start at the third; the policy is the 41st.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 38, let policy = Int(fields[38]) else { return nil }
+            return (String(stat[stat.index(after: open)..<close]), policy)
+        }
+    }
+
     /// Waits until the process has exited by itself; false after `timeout`.
     func waitForExit(timeout: Duration) async -> Bool {
         guard await eventually(within: timeout, { !process.isRunning }) else { return false }
