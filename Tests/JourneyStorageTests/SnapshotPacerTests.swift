@@ -10,14 +10,11 @@ import Testing
 @Suite struct SnapshotPacerTests {
     /// Burns about `seconds` of the calling thread's CPU.
     static func work(seconds: Double) {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        let end = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 + seconds
+        let end = SnapshotPacer.clock(CLOCK_THREAD_CPUTIME_ID) + seconds
         var sink: UInt64 = 0
         repeat {
             for value in 0..<10_000 { sink &+= UInt64(value) &* 31 }
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        } while Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 < end
+        } while SnapshotPacer.clock(CLOCK_THREAD_CPUTIME_ID) < end
         precondition(sink != 1)
     }
 
@@ -33,11 +30,9 @@ import Testing
                     work(seconds: 0.002)
                     slept += pacer.pace(&meter)
                 }
-                var cpu = timespec()
-                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
+                let cpu = SnapshotPacer.clock(CLOCK_THREAD_CPUTIME_ID)
                 let wall = ContinuousClock.now - start
-                continuation.resume(
-                    returning: (Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1e9, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, slept))
+                continuation.resume(returning: (cpu, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, slept))
             }.start()
         }
     }

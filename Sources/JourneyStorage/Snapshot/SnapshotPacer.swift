@@ -100,7 +100,8 @@ public final class SnapshotPacer: @unchecked Sendable {
         }
     }
 
-    fileprivate static func clock(_ id: clockid_t) -> Double {
+    /// Seconds on clock `id` (thread, process or monotonic), as a `Double`.
+    static func clock(_ id: clockid_t) -> Double {
         var time = timespec()
         clock_gettime(id, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9

@@ -52,11 +52,13 @@ struct SegmentWriter {
     /// (On this project's VM a page the guest never touched costs a fault in the host: writes into
     /// fresh page cache made the WAL's `write(2)` 3× dearer while a snapshot grew the process.)
     private mutating func releaseSyncedPages() {
-        let synced = size & ~UInt64(4095)
+        let synced = size - size % Self.pageSize
         guard synced >= releasedSize + (1 << 20) else { return }
         _ = posix_fadvise(fd, off_t(releasedSize), off_t(synced - releasedSize), POSIX_FADV_DONTNEED)
         releasedSize = synced
     }
+
+    private static let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 4096))
 
     /// Cuts anything written past the last complete write (after a failed write).
     func discardPartialWrite() {
