@@ -1,4 +1,5 @@
 import Foundation
+import JourneyStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -42,19 +43,6 @@ enum ProcessStats {
 
     static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 
-    /// CPU seconds all processes on the machine have spent busy (not idle/iowait) since boot,
-    /// from the first line of /proc/stat.
-    static func machineBusySeconds() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
-        else { return nil }
-        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard ticks.count >= 5 else { return nil }
-        // user nice system idle iowait irq softirq steal (guest time is already in user).
-        let busy = ticks.prefix(8).enumerated().filter { $0.offset != 3 && $0.offset != 4 }.reduce(0) { $0 + $1.element }
-        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
     /// The 1-minute load average.
     static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
@@ -86,7 +74,7 @@ struct InterferenceMeter {
 /// on a busy machine is flagged in the notes instead of being silently wrong.
 struct InterferenceProbe {
     private let start = BenchClock.nanoseconds()
-    private let machineStart = ProcessStats.machineBusySeconds()
+    private let machineStart = HostCPUTimes.read()?.busy
     private let ownStart = ProcessStats.cpuSeconds()
 
     var elapsedSeconds: Double { BenchClock.seconds(since: start) }
@@ -94,7 +82,7 @@ struct InterferenceProbe {
     /// Average number of cores used by everything except this process and `others` (pid → CPU
     /// seconds used by it during the measurement).
     func foreignCores(excludingCPUSeconds excluded: Double = 0) -> Double? {
-        guard let machineStart, let ownStart, let machine = ProcessStats.machineBusySeconds(), let own = ProcessStats.cpuSeconds() else {
+        guard let machineStart, let ownStart, let machine = HostCPUTimes.read()?.busy, let own = ProcessStats.cpuSeconds() else {
             return nil
         }
         let wall = BenchClock.seconds(since: start)

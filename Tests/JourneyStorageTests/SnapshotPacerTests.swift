@@ -38,7 +38,8 @@ import Testing
     }
 
     @Test func aWriterIsHeldToItsShareWhileTheRestOfTheProcessIsBusy() async {
-        let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3)
+        // A host with no idle time: whatever cores it has, none is spare.
+        let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3, hostIdleSeconds: { 0 })
         let spinning = Atomic(true)
         let spinner = Thread {
             while spinning.load(ordering: .relaxed) { Self.work(seconds: 0.001) }
@@ -60,5 +61,34 @@ import Testing
         let writer = await Self.runWriter(pacer, seconds: 0.5)
         #expect(writer.slept == 0)
         #expect(pacer.sleptSeconds == 0)
+    }
+
+    @Test func aWriterRunsFreelyWhileTheHostHasCoresToSpare() async {
+        // The process is busy (a spinning thread), but the host reports eight idle cores.
+        let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3, spareCores: 3, hostIdleSeconds: { 8 * SnapshotPacer.clock(CLOCK_MONOTONIC) })
+        let spinning = Atomic(true)
+        let spinner = Thread {
+            while spinning.load(ordering: .relaxed) { Self.work(seconds: 0.001) }
+        }
+        spinner.start()
+        let writer = await Self.runWriter(pacer, seconds: 0.5)
+        spinning.store(false, ordering: .relaxed)
+        #expect(writer.slept == 0)
+        #expect(writer.cpu > 2 * pacer.busyShare * writer.wall, "the writer used \(writer.cpu) s of CPU in \(writer.wall) s")
+    }
+
+    @Test func theHostsCPUTimesAreReadFromProcStat() async throws {
+        let line = "cpu  4705 150 1120 16250 520 0 34 7 0 0"
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        #expect(HostCPUTimes.parse(line[...]) == HostCPUTimes(idle: (16250 + 520) / ticks, busy: (4705 + 150 + 1120 + 0 + 34 + 7) / ticks))
+        #expect(HostCPUTimes.parse("cpu0 1 2 3 4 5"[...]) == nil)
+        #expect(HostCPUTimes.parse("intr 1 2 3 4 5"[...]) == nil)
+
+        let first = try #require(HostCPUTimes.read())
+        try await Task.sleep(for: .milliseconds(300))
+        let second = try #require(HostCPUTimes.read())
+        #expect(second.idle >= first.idle && second.busy >= first.busy)
+        // The host's processors together counted at least some of the 0.3 s that passed.
+        #expect(second.idle + second.busy - first.idle - first.busy > 0.1)
     }
 }

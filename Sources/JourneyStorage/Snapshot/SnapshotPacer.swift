@@ -5,9 +5,11 @@ import Foundation
 /// The writers run at idle priority (`SCHED_IDLE`), but on the hosts measured that alone does not
 /// protect ingest: a background thread holding a CPU cost ingest throughput, the more the more
 /// CPU it got, whatever its priority (docs/BENCHMARKS.md, session 13). So while the rest of
-/// the daemon is busy — its other threads used at least `busyCores` over the last `window` — each
-/// writer is held to `busyShare` of one core by sleeping between units of work. When the daemon is
-/// quiet (no load, a trickle, the final snapshot at shutdown) the writers run at full speed.
+/// the daemon is busy — its other threads used at least `busyCores` over the last `window` — and
+/// the host has no room to spare — fewer than `spareCores` would have been idle without the
+/// writers — each writer is held to `busyShare` of one core by sleeping between units of work.
+/// When the daemon is quiet (no load, a trickle, the final snapshot at shutdown), or the host has
+/// cores ingest does not use, the writers run at full speed.
 ///
 /// One per snapshot, shared by its writer threads. `pace(_:)` is called by a writer thread after
 /// each unit of work (a compressed member or frame) with that thread's own `Meter`; it may sleep
@@ -17,26 +19,40 @@ public final class SnapshotPacer: @unchecked Sendable {
     public let busyShare: Double
     /// Cores the daemon's other threads must use over a window for it to count as busy.
     public let busyCores: Double
+    /// Cores of the host that, had the writers not run, would have been idle over a window, at
+    /// which the writers run at full speed even while the daemon is busy.
+    public let spareCores: Double
     /// How often the daemon's load is re-measured, and the longest single sleep.
     static let window = 0.1
 
+    private let hostIdleSeconds: @Sendable () -> Double?
     private let lock = NSLock()
-    private var windowStart: (wall: Double, processCPU: Double)
+    private var windowStart: (wall: Double, processCPU: Double, hostIdle: Double?)
     /// CPU the writers reported since `windowStart`.
     private var writersCPU = 0.0
     private var busy = false
     private var slept = 0.0
 
     /// - Parameters:
-    ///   - busyShare: 0.12 keeps two writers at about a quarter of a core under load, which held
-    ///     ingest at 67–83 % (median 80 %) of its rate during 13M-touchpoint snapshots in six
-    ///     runs (67–77 % unpaced; 71 % at 0.2, 84 % at 0.06).
+    ///   - busyShare: 0.12 keeps two writers at about a quarter of a core under load. Ingest kept
+    ///     77–83 % (median 79 %) of its rate during 13M-touchpoint snapshots in five runs at 0.12,
+    ///     78–82 % in three at 0.08 (67–77 % unpaced, 71 % at 0.2): below a quarter of a core
+    ///     the loss no longer follows the writers' share (docs/BENCHMARKS.md, sessions 13–15).
     ///   - busyCores: by default a quarter of the host's cores.
-    public init(busyShare: Double = 0.12, busyCores: Double = Double(ProcessInfo.processInfo.activeProcessorCount) / 4) {
+    ///   - spareCores: by default 3, room for both writers and a core to spare; never reached on a
+    ///     host of two cores.
+    ///   - hostIdleSeconds: the host's idle core-seconds so far (`HostCPUTimes`); nil when unknown,
+    ///     which counts as no room to spare.
+    public init(
+        busyShare: Double = 0.12, busyCores: Double = Double(ProcessInfo.processInfo.activeProcessorCount) / 4,
+        spareCores: Double = 3, hostIdleSeconds: @escaping @Sendable () -> Double? = { HostCPUTimes.read()?.idle }
+    ) {
         precondition(busyShare > 0 && busyShare <= 1)
         self.busyShare = busyShare
         self.busyCores = busyCores
-        windowStart = (Self.wallClock(), Self.clock(CLOCK_PROCESS_CPUTIME_ID))
+        self.spareCores = spareCores
+        self.hostIdleSeconds = hostIdleSeconds
+        windowStart = (Self.wallClock(), Self.clock(CLOCK_PROCESS_CPUTIME_ID), hostIdleSeconds())
     }
 
     /// What one writer thread used since it started, or since the daemon was last quiet.
@@ -85,15 +101,18 @@ public final class SnapshotPacer: @unchecked Sendable {
     }
 
     /// Adds a writer's CPU to the window and, once the window is over, decides whether the rest
-    /// of the daemon is busy. Returns that decision.
+    /// of the daemon is busy on a host without room to spare. Returns that decision.
     private func report(_ writerCPU: Double, at now: Double) -> Bool {
         lock.withLock {
             writersCPU += writerCPU
             let elapsed = now - windowStart.wall
             if elapsed >= Self.window {
                 let processCPU = Self.clock(CLOCK_PROCESS_CPUTIME_ID)
-                busy = (processCPU - windowStart.processCPU - writersCPU) / elapsed >= busyCores
-                windowStart = (now, processCPU)
+                let hostIdle = hostIdleSeconds()
+                let daemonCores = (processCPU - windowStart.processCPU - writersCPU) / elapsed
+                let spare = hostIdle.flatMap { idle in windowStart.hostIdle.map { (idle - $0 + writersCPU) / elapsed } } ?? 0
+                busy = daemonCores >= busyCores && spare < spareCores
+                windowStart = (now, processCPU, hostIdle)
                 writersCPU = 0
             }
             return busy
