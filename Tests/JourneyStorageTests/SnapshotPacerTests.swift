@@ -37,16 +37,21 @@ import Testing
         }
     }
 
+    /// `runWriter` while another thread of the process spins: the rest of the daemon, busy.
+    static func runWriterWhileBusy(_ pacer: SnapshotPacer, seconds: Double) async -> (cpu: Double, wall: Double, slept: Double) {
+        let spinning = Atomic(true)
+        let spinner = Thread {
+            while spinning.load(ordering: .relaxed) { work(seconds: 0.001) }
+        }
+        spinner.start()
+        defer { spinning.store(false, ordering: .relaxed) }
+        return await runWriter(pacer, seconds: seconds)
+    }
+
     @Test func aWriterIsHeldToItsShareWhileTheRestOfTheProcessIsBusy() async {
         // A host with no idle time: whatever cores it has, none is spare.
         let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3, hostIdleSeconds: { 0 })
-        let spinning = Atomic(true)
-        let spinner = Thread {
-            while spinning.load(ordering: .relaxed) { Self.work(seconds: 0.001) }
-        }
-        spinner.start()
-        let writer = await Self.runWriter(pacer, seconds: 1.5)
-        spinning.store(false, ordering: .relaxed)
+        let writer = await Self.runWriterWhileBusy(pacer, seconds: 1.5)
         // The share holds after the first window (unpaced: the load is not measured yet), give or
         // take a unit of work. Unpaced, the writer would use most of a core; on a host so busy
         // that it gets less than its share anyway, the pacer has nothing to hold back.
@@ -66,13 +71,7 @@ import Testing
     @Test func aWriterRunsFreelyWhileTheHostHasCoresToSpare() async {
         // The process is busy (a spinning thread), but the host reports eight idle cores.
         let pacer = SnapshotPacer(busyShare: 0.1, busyCores: 0.3, spareCores: 3, hostIdleSeconds: { 8 * SnapshotPacer.clock(CLOCK_MONOTONIC) })
-        let spinning = Atomic(true)
-        let spinner = Thread {
-            while spinning.load(ordering: .relaxed) { Self.work(seconds: 0.001) }
-        }
-        spinner.start()
-        let writer = await Self.runWriter(pacer, seconds: 0.5)
-        spinning.store(false, ordering: .relaxed)
+        let writer = await Self.runWriterWhileBusy(pacer, seconds: 0.5)
         #expect(writer.slept == 0)
         #expect(writer.cpu > 2 * pacer.busyShare * writer.wall, "the writer used \(writer.cpu) s of CPU in \(writer.wall) s")
     }
