@@ -268,7 +268,7 @@ struct StitcherTests {
         #expect(stitcher.resolve(profileID: T.pid("m1")) == T.pid("m1", source: T.app))
     }
 
-    @Test func unstoredIndicesNameEachNewMessageOnceAtItsFirstPlace() {
+    @Test func unstoredEventsNameEachNewMessageOnceAtItsFirstPlace() {
         var stitcher = Stitcher(policy: T.defaultPolicy())
         _ = stitcher.apply(T.event("old", at: 50, ids: [T.anon("a")]))
         let batch = [
@@ -279,10 +279,20 @@ struct StitcherTests {
             // Same message id from a source the stitcher has not seen yet: a message of its own.
             T.event("m1", at: 100, source: T.app, ids: [T.anon("a")]),
             T.event("m1", at: 100, source: T.app, ids: [T.anon("a")]),
+            T.event("m3", at: 130, source: T.app, ids: [T.anon("c")]),
+            T.event("m2", at: 140, ids: [T.anon("c")]),
         ]
-        #expect(stitcher.unstoredIndices(in: batch) == [1, 2, 4])
-        _ = stitcher.apply(batch)
-        #expect(stitcher.unstoredIndices(in: batch) == [])
+        var lookedUpOnce = stitcher
+        let unstored = lookedUpOnce.unstored(in: batch)
+        #expect(unstored.indices == [1, 2, 4, 6])
+        // Storing what was found stores and counts exactly what applying the batch does.
+        var applied = stitcher
+        #expect(lookedUpOnce.apply(batch, unstored: unstored) == 4)
+        #expect(applied.apply(batch) == 4)
+        #expect(Population.tables(of: lookedUpOnce) == Population.tables(of: applied))
+        #expect(lookedUpOnce.counters.duplicates == applied.counters.duplicates)
+        #expect(lookedUpOnce.unstored(in: batch).indices == [])
+        #expect(lookedUpOnce.apply(batch) == batch.count)
     }
 
     // MARK: late events

@@ -97,24 +97,64 @@ public struct Stitcher: Sendable {
     public var touchpointCount: Int { messageIndex.count }
     public var sharedIdentifierCount: Int { sharedIdentifiers.count }
 
-    /// Whether an event with this source and message id is already stored.
-    func isStored(_ event: NormalisedEvent) -> Bool {
-        guard let source = sources.index(of: event.source) else { return false }
-        return withUTF8Bytes(of: event.messageID) { storedLocation(source: source, messageID: $0) != nil }
+    /// The events of a batch that are not stored yet, found once — for the write-ahead log, then for
+    /// `apply(_:unstored:settling:)` — so that each event is looked up in the dedup index once.
+    /// Valid for the stitcher it was found in until that stitcher changes.
+    public struct UnstoredEvents: Sendable {
+        /// Positions in the batch, in order; a message id repeated in the batch counts once, at
+        /// its first place.
+        public fileprivate(set) var indices: [Int] = []
+        /// Per entry of `indices`: the dedup fingerprint, or nil when the event's source has not
+        /// been seen yet (it is interned, and fingerprinted, when the event is stored).
+        fileprivate var fingerprints: [UInt64?] = []
+
+        fileprivate mutating func append(_ index: Int, fingerprint: UInt64?) {
+            indices.append(index)
+            fingerprints.append(fingerprint)
+        }
     }
 
-    /// The indices of the events not stored yet (in order; a message id repeated in the batch counts
-    /// once, at its first place).
-    public func unstoredIndices(in events: [NormalisedEvent]) -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(events.count)
+    /// The events of `events` not stored yet (see `UnstoredEvents`).
+    public func unstored(in events: [NormalisedEvent]) -> UnstoredEvents {
+        var result = UnstoredEvents()
+        result.indices.reserveCapacity(events.count)
+        result.fingerprints.reserveCapacity(events.count)
+        // Fingerprint → its first entry in `result`, to find ids repeated within the batch.
+        var firstEntry = [UInt64: Int](minimumCapacity: events.count)
         struct Delivery: Hashable { let source: String; let messageID: String }
-        var seen = Set<Delivery>(minimumCapacity: events.count)
-        for index in events.indices where !isStored(events[index]) {
-            guard seen.insert(Delivery(source: events[index].source, messageID: events[index].messageID)).inserted else { continue }
-            result.append(index)
+        var newSourceDeliveries = Set<Delivery>()
+        for index in events.indices {
+            guard let source = sources.index(of: events[index].source) else {
+                // A source not seen yet: nothing of it is stored; only the batch can repeat an id.
+                if newSourceDeliveries.insert(Delivery(source: events[index].source, messageID: events[index].messageID)).inserted {
+                    result.append(index, fingerprint: nil)
+                }
+                continue
+            }
+            let (fingerprint, stored) = lookUp(source: source, messageID: events[index].messageID)
+            if stored { continue }
+            if let entry = firstEntry[fingerprint] {
+                // Almost always the same id again; compare every earlier id with this fingerprint
+                // so that two ids sharing one are both kept.
+                let repeated = zip(result.indices, result.fingerprints).dropFirst(entry).contains { earlier, earlierFingerprint in
+                    earlierFingerprint == fingerprint && events[earlier].messageID == events[index].messageID
+                        && events[earlier].source == events[index].source
+                }
+                if repeated { continue }
+            } else {
+                firstEntry[fingerprint] = result.indices.count
+            }
+            result.append(index, fingerprint: fingerprint)
         }
         return result
+    }
+
+    /// The dedup fingerprint of a message id from an interned source, and whether it is stored.
+    private func lookUp(source: UInt32, messageID: String) -> (fingerprint: UInt64, stored: Bool) {
+        withUTF8Bytes(of: messageID) { messageID in
+            let fingerprint = MessageIndex.fingerprint(source: source, messageID: messageID)
+            return (fingerprint, storedLocation(source: source, messageID: messageID, fingerprint: fingerprint) != nil)
+        }
     }
 
     func storedLocation(source: UInt32, messageID: UnsafeRawBufferPointer) -> PayloadLocation? {
@@ -160,6 +200,21 @@ public struct Stitcher: Sendable {
         return duplicates
     }
 
+    /// Stores the events `unstored` names — found in this stitcher, unchanged since — without
+    /// looking them up again, and returns how many of `events` were duplicates. Settles as
+    /// `apply(_:settling:)` does.
+    public mutating func apply(_ events: [NormalisedEvent], unstored: UnstoredEvents, settling: Bool = true) -> Int {
+        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
+            let sourceIndex = sources.intern(events[index].source)
+            let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+            storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
+        }
+        let duplicates = events.count - unstored.indices.count
+        counters.duplicates += duplicates
+        if settling { settle() }
+        return duplicates
+    }
+
     /// Components waiting to be re-resolved (an upper bound: one component may be counted more than once).
     public var unsettledCount: Int { unsettled.count }
 
@@ -167,11 +222,15 @@ public struct Stitcher: Sendable {
     /// reached out of order in `unsettled`.
     private mutating func store(_ event: NormalisedEvent) -> (StoredTouchpoint, [UInt32])? {
         let sourceIndex = sources.intern(event.source)
-        let (fingerprint, stored) = withUTF8Bytes(of: event.messageID) { messageID in
-            let fingerprint = MessageIndex.fingerprint(source: sourceIndex, messageID: messageID)
-            return (fingerprint, storedLocation(source: sourceIndex, messageID: messageID, fingerprint: fingerprint) != nil)
-        }
+        let (fingerprint, stored) = lookUp(source: sourceIndex, messageID: event.messageID)
         guard !stored else { return nil }
+        return storeNew(event, sourceIndex: sourceIndex, fingerprint: fingerprint)
+    }
+
+    /// Records and places an event known not to be stored, under its interned source and its
+    /// dedup fingerprint.
+    @discardableResult
+    private mutating func storeNew(_ event: NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
         var carried = event.identifiers
         carried.sort { lhs, rhs in
             let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))

@@ -93,8 +93,9 @@ public actor IngestEngine {
         if !suppressed.isEmpty {
             kept = events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
         }
+        let unstored = stitcher.unstored(in: kept)
         var batch = WALBatch()
-        for index in stitcher.unstoredIndices(in: kept) {
+        for index in unstored.indices {
             encoder.removeAll()
             kept[index].encode(into: &encoder)
             batch.add(.event, payload: encoder.bytes)
@@ -105,7 +106,7 @@ public actor IngestEngine {
         } catch {
             throw .wal(error)
         }
-        let duplicates = stitcher.apply(kept, settling: false)
+        let duplicates = stitcher.apply(kept, unstored: unstored, settling: false)
         settleIfDue()
         logNotices()
         return Receipt(duplicates: duplicates, suppressed: suppressed, position: position, wal: wal)
