@@ -9,17 +9,17 @@ public struct HostCPUTimes: Sendable, Equatable {
     /// hypervisor gave to other guests (steal).
     public var busy: Double
 
-    public init(idle: Double, busy: Double) {
-        self.idle = idle
-        self.busy = busy
-    }
-
-    /// The current times, or nil where `/proc/stat` cannot be read or parsed.
+    /// The current times, or nil where `/proc/stat` cannot be read or parsed. Reads only the
+    /// aggregate first line (under 256 bytes), not the per-processor and interrupt lines after
+    /// it, which run to kilobytes on large hosts: the snapshot pacer calls this ten times a second.
     public static func read() -> HostCPUTimes? {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-            let line = text.split(separator: "\n", maxSplits: 1).first
-        else { return nil }
-        return parse(line)
+        let fd = open("/proc/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+        guard count > 0, let end = buffer[..<count].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return parse(String(decoding: buffer[..<end], as: UTF8.self)[...])
     }
 
     /// Parses the aggregate `cpu` line: user nice system idle iowait irq softirq steal, in clock

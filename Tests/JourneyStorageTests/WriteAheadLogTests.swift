@@ -103,21 +103,23 @@ import Testing
             try await wal.waitDurable(try wal.append(batch))
         }
         let (cached, total) = try Self.cachedPages(of: directory + "/" + WALFormat.segmentName(base: 0))
-        #expect(total >= 1_000 && cached <= (1 << 20) / 4096 + 1, "\(cached) of \(total) pages cached")
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        #expect(total * pageSize >= 1_000 * 4096 && cached <= (1 << 20) / pageSize + 1, "\(cached) of \(total) pages cached")
         await wal.close()
         let (_, records) = try Self.open(directory)
         #expect(records.count == 1_024)
     }
 
-    /// How many of a file's 4 KiB pages are in the page cache (`mincore(2)`), and how many it has.
+    /// How many of a file's pages are in the page cache (`mincore(2)`), and how many it has.
     static func cachedPages(of path: String) throws -> (cached: Int, total: Int) {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
         let size = Int(lseek(fd, 0, SEEK_END))
         guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         defer { munmap(map, size) }
-        var resident = [UInt8](repeating: 0, count: (size + 4095) / 4096)
+        var resident = [UInt8](repeating: 0, count: (size + pageSize - 1) / pageSize)
         guard mincore(map, size, &resident) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         return (resident.filter { $0 & 1 != 0 }.count, resident.count)
     }
