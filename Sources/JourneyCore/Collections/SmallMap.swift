@@ -9,6 +9,11 @@ public struct SmallMap<Key: Equatable, Value>: Sequence, ExpressibleByDictionary
     public init() {}
 
     public init(dictionaryLiteral elements: (Key, Value)...) {
+        self.init(elements)
+    }
+
+    /// The pairs in order; a repeated key keeps its last value.
+    public init(_ elements: [(Key, Value)]) {
         for (key, value) in elements { self[key] = value }
     }
 

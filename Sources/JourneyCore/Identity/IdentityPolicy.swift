@@ -18,6 +18,10 @@ public struct IdentityPolicy: Sendable, Equatable {
     /// Distinct user ids an identifier value may be seen with before it is flagged as shared
     /// (it stops linking); a type absent here is never flagged.
     public let sharedThresholds: [IdentifierType: Int]
+    /// `limits` in priority order, and `sharedThresholds`, as the stitcher reads them for every
+    /// event: a few short type names compared in a row cost less than hashing one.
+    private let limitsByPriority: SmallMap<IdentifierType, Int>
+    private let thresholdTable: SmallMap<IdentifierType, Int>
 
     /// - Parameters:
     ///   - customTypes: operator-defined identifier types.
@@ -60,6 +64,8 @@ public struct IdentityPolicy: Sendable, Equatable {
         }
         self.priority = order
         self.limits = limits
+        limitsByPriority = SmallMap(order.compactMap { type in limits[type].map { (type, $0) } })
+        thresholdTable = SmallMap(order.compactMap { type in thresholds[type].map { (type, $0) } })
     }
 
     /// Position in the priority order (0 = highest); unknown types rank last. A linear scan:
@@ -69,11 +75,14 @@ public struct IdentityPolicy: Sendable, Equatable {
     }
 
     public func limit(for type: IdentifierType) -> Int? {
-        limits[type]
+        limitsByPriority[type]
     }
 
+    /// The limited types with their limits, highest priority first.
+    public var limitedTypes: SmallMap<IdentifierType, Int> { limitsByPriority }
+
     public func sharedThreshold(for type: IdentifierType) -> Int? {
-        sharedThresholds[type]
+        thresholdTable[type]
     }
 }
 

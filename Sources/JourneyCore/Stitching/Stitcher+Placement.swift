@@ -307,14 +307,13 @@ extension Stitcher {
     /// Why joining `slot` to the group is refused, if it is: the first identifier type (by
     /// priority) whose limit it would exceed, or a split rule keeping the two apart.
     private func joinConflict(group: Int32?, pendingCounts: SmallMap<IdentifierType, Int>, joining slot: Int32) -> MergeRecord.Reason? {
-        let joining = profiles[Int(slot)]!
-        let existing = group.map { profiles[Int($0)]! }
-        for type in policy.priority {
-            guard let limit = policy.limit(for: type) else { continue }
-            let total = (existing?.typeCounts[type] ?? 0) + (pendingCounts[type] ?? 0) + (joining.typeCounts[type] ?? 0)
+        // Fields are read through the subscript: binding a whole record would copy (retain) all of it.
+        for (type, limit) in policy.limitedTypes {
+            let existing = group.map { profiles[Int($0)]!.typeCounts[type] ?? 0 } ?? 0
+            let total = existing + (pendingCounts[type] ?? 0) + (profiles[Int(slot)]!.typeCounts[type] ?? 0)
             if total > limit { return .limit(type) }
         }
-        if let existing, SplitRules.conflict(existing.pins, joining.pins) { return .keptApart }
+        if let group, SplitRules.conflict(profiles[Int(group)]!.pins, profiles[Int(slot)]!.pins) { return .keptApart }
         return nil
     }
 

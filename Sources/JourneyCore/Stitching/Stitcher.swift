@@ -204,10 +204,13 @@ public struct Stitcher: Sendable {
     /// looking them up again, and returns how many of `events` were duplicates. Settles as
     /// `apply(_:settling:)` does.
     public mutating func apply(_ events: [NormalisedEvent], unstored: UnstoredEvents, settling: Bool = true) -> Int {
-        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
-            let sourceIndex = sources.intern(events[index].source)
-            let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
-            storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
+        // Through the buffer, each event is read in place rather than copied (retaining its strings).
+        events.withUnsafeBufferPointer { events in
+            for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
+                let sourceIndex = sources.intern(events[index].source)
+                let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+                storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
+            }
         }
         let duplicates = events.count - unstored.indices.count
         counters.duplicates += duplicates
@@ -231,12 +234,13 @@ public struct Stitcher: Sendable {
     /// dedup fingerprint.
     @discardableResult
     private mutating func storeNew(_ event: NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
-        var carried = event.identifiers
-        carried.sort { lhs, rhs in
-            let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))
-            return left != right ? left < right : lhs.value < rhs.value
+        // Sorted by position rather than as values, so that the identifiers are not copied.
+        let identifiers = event.identifiers
+        let order = identifiers.indices.sorted { lhs, rhs in
+            let (left, right) = (policy.rank(of: identifiers[lhs].type), policy.rank(of: identifiers[rhs].type))
+            return left != right ? left < right : identifiers[lhs].value < identifiers[rhs].value
         }
-        var links = carried.map { intern($0) }
+        var links = order.map { intern(identifiers[$0]) }
         noteSharedEvidence(links, cause: ResolutionCause(event))
         let isAlias = event.aliasPreviousID != nil
         if let previous = event.aliasPreviousID {

@@ -89,10 +89,7 @@ public actor IngestEngine {
         // One call each into the stitcher per batch: reading the actor's stored stitcher inside a
         // per-event loop would copy it (retaining every table) for each event.
         let suppressed = stitcher.suppressedIndices(in: events)
-        var kept = events
-        if !suppressed.isEmpty {
-            kept = events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
-        }
+        let kept = suppressed.isEmpty ? events : events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
         let unstored = stitcher.unstored(in: kept)
         var batch = WALBatch()
         for index in unstored.indices {
