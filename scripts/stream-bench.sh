@@ -5,22 +5,29 @@
 # Usage:  scripts/stream-bench.sh        (TMPDIR chooses where the temp directory goes)
 #   EVENTS=2000000   events in the generated corpus (default 2,000,000: about 2 GB of plain NDJSON
 #                    in the temp directory, and as much memory in journeyctl load)
-#   CONNECTIONS=4    parallel stream connections, each sending its own slice of the corpus
+#   CONNECTIONS=4    parallel stream connections
+#   INTERLEAVE=1000  lines per run when the corpus is dealt out to the connections in turn
 #   SKIP_BUILD=1     use the release binaries already in .build-bench instead of building them
-#   KEEP=1           keep the temp directory (certificates, corpus, config, state, logs)
+#   KEEP=1           keep the temp directory (certificates, corpus, configs, logs, reports)
 #
 # Steps: builds journeyd, journeyctl and journeybench in release mode (--scratch-path
 # .build-bench); installs socat with apt-get if it is missing; makes a dev CA, server and client
 # certificate (CN=bench-loader) with `journeyctl dev-certs`; writes the corpus with
-# `journeybench --write-corpus`; starts journeyd (durability fsync, mutual TLS on the stream
-# listener, ports chosen by the kernel and read from its `msg=ready` log line); runs
-# `journeyctl load` with the client certificate while sampling the daemon's VmRSS every 0.5 s;
-# stops the daemon with SIGTERM; then runs `journeyctl load --no-acks` against socat serving the
-# same certificate. Prints one table. See docs/BENCHMARKS.md, "Stream load".
+# `journeybench --write-corpus`. Then two passes, each on a fresh journeyd (durability fsync,
+# mutual TLS on the stream listener, ports chosen by the kernel and read from its `msg=ready` log
+# line), sampled for VmRSS every 0.5 s and asked for its `/v1/stats` at the end:
+#   feeds in step  `journeyctl load --interleave INTERLEAVE`: the connections send from the same
+#                  stretch of the corpus at the same time, like parallel feeds of one live stream;
+#   slices         each connection sends its own contiguous slice (with 4 connections, a quarter
+#                  of the corpus's history each), so most of what one sends is out of order for
+#                  the others' customers: the stitcher's worst case.
+# Last, `journeyctl load --no-acks` sends the same corpus to socat serving the same certificate.
+# Prints one table. See docs/BENCHMARKS.md, "Stream load".
 set -euo pipefail
 
 EVENTS="${EVENTS:-2000000}"
 CONNECTIONS="${CONNECTIONS:-4}"
+INTERLEAVE="${INTERLEAVE:-1000}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 KEEP="${KEEP:-0}"
 WRITE_KEY="bench-key-0123456789"
@@ -34,6 +41,7 @@ log() { printf 'stream-bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 WORK=""
+LOG_FILE=""
 DAEMON_PID=""
 SOCAT_PID=""
 SAMPLER_PID=""
@@ -46,9 +54,9 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
-    if [[ $status -ne 0 && -n "$WORK" && -s "$WORK/journeyd.log" ]]; then
+    if [[ $status -ne 0 && -n "$LOG_FILE" && -s "$LOG_FILE" ]]; then
         log "last lines of the daemon's log:"
-        tail -n 20 "$WORK/journeyd.log" >&2 || true
+        tail -n 20 "$LOG_FILE" >&2 || true
     fi
     if [[ -n "$WORK" && -d "$WORK" ]]; then
         if [[ "$KEEP" == "1" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
@@ -61,6 +69,7 @@ trap 'exit 143' TERM
 
 [[ "$EVENTS" =~ ^[1-9][0-9]*$ ]] || die "EVENTS must be a positive whole number, not '$EVENTS'"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive whole number, not '$CONNECTIONS'"
+[[ "$INTERLEAVE" =~ ^[1-9][0-9]*$ ]] || die "INTERLEAVE must be a positive whole number, not '$INTERLEAVE'"
 
 # --- binaries ---------------------------------------------------------------------------------
 if [[ "$SKIP_BUILD" != "1" ]]; then
@@ -76,7 +85,7 @@ done
 
 ensure_socat
 
-# --- certificates, corpus, config -------------------------------------------------------------
+# --- certificates, corpus --------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/stream-bench.XXXXXX")"
 TLS="$WORK/tls"
 "$BIN/journeyctl" dev-certs --out "$TLS" --client bench-loader >/dev/null
@@ -86,10 +95,24 @@ CLIENT_KEY="$TLS/client-bench-loader.key"
 CORPUS="$WORK/corpus.ndjson"
 log "writing a corpus of $EVENTS events"
 "$BIN/journeybench" --write-corpus "$CORPUS" --events "$EVENTS"
-
 echo "stream-bench-admin-token-0123456789" >"$WORK/admin.token"
-cat >"$WORK/journeyd.yaml" <<EOF
-state_dir: $WORK/state
+
+# The value of KEY in a flat JSON object (numbers only; 0 when absent).
+json_number() {
+    local value
+    value="$(grep -o "\"$1\":[-0-9.eE+]*" "$2" 2>/dev/null | head -n 1 | cut -d: -f2)"
+    echo "${value:-0}"
+}
+
+# daemon_pass NAME [LOAD OPTIONS…]: a fresh journeyd with its own state directory, `journeyctl
+# load` with those options, then /v1/stats and SIGTERM. Leaves NAME.json (the load report),
+# NAME-stats.json, NAME.rss (peak VmRSS, KiB) and journeyd-NAME.log in $WORK.
+daemon_pass() {
+    local name="$1"
+    shift
+    LOG_FILE="$WORK/journeyd-$name.log"
+    cat >"$WORK/$name.yaml" <<CONFIG
+state_dir: $WORK/state-$name
 tls:
   certificate: $TLS/server.crt
   private_key: $TLS/server.key
@@ -102,51 +125,55 @@ sources:
   - { name: bench, channel: web, write_key: "$WRITE_KEY", client_subject: "CN=bench-loader" }
 durability: fsync
 snapshots: { interval: 1h, keep: 2 }
-EOF
+CONFIG
 
-# The value of KEY in a flat JSON object (numbers only).
-json_number() {
-    grep -o "\"$1\":[-0-9.eE+]*" "$2" | head -n 1 | cut -d: -f2
+    log "$name: starting journeyd"
+    "$BIN/journeyd" --config "$WORK/$name.yaml" 2>"$LOG_FILE" >/dev/null &
+    DAEMON_PID=$!
+    for _ in $(seq 1 1200); do
+        grep -q 'msg=ready' "$LOG_FILE" && break
+        kill -0 "$DAEMON_PID" 2>/dev/null || die "journeyd exited before it was ready"
+        sleep 0.1
+    done
+    local ready stream admin
+    ready="$(grep -m 1 'msg=ready' "$LOG_FILE")" || die "journeyd did not log msg=ready within 120 s"
+    stream="$(tr ' ' '\n' <<<"$ready" | sed -n 's/^stream=//p' | tr -d '"')"
+    admin="$(tr ' ' '\n' <<<"$ready" | sed -n 's/^admin=//p' | tr -d '"')"
+    [[ -n "$stream" && -n "$admin" ]] || die "journeyd's ready line lacks a stream= or admin= address: $ready"
+
+    : >"$WORK/$name.rss-samples"
+    (
+        while kill -0 "$DAEMON_PID" 2>/dev/null; do
+            awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status" >>"$WORK/$name.rss-samples" 2>/dev/null || true
+            sleep 0.5
+        done
+    ) &
+    SAMPLER_PID=$!
+
+    log "$name: journeyctl load $* ($CONNECTIONS connections, client certificate CN=bench-loader)"
+    "$BIN/journeyctl" load --stream "$stream" --corpus "$CORPUS" --connections "$CONNECTIONS" "$@" \
+        --ca "$TLS/ca.crt" --cert "$CLIENT_CERT" --key "$CLIENT_KEY" --json >"$WORK/$name.json"
+    curl -sf -H "Authorization: Bearer $(cat "$WORK/admin.token")" "http://$admin/v1/stats" >"$WORK/$name-stats.json" ||
+        log "$name: warning: /v1/stats did not answer"
+
+    kill -TERM "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=""
+    sort -n "$WORK/$name.rss-samples" | tail -n 1 >"$WORK/$name.rss"
+
+    log "$name: stopping journeyd (SIGTERM)"
+    kill -TERM "$DAEMON_PID"
+    local status=0
+    wait "$DAEMON_PID" || status=$?
+    DAEMON_PID=""
+    [[ $status -eq 0 ]] || log "$name: warning: journeyd exited with status $status on SIGTERM"
+    rm -rf "$WORK/state-$name"
 }
 
-# --- journeyd ---------------------------------------------------------------------------------
-log "starting journeyd"
-"$BIN/journeyd" --config "$WORK/journeyd.yaml" 2>"$WORK/journeyd.log" >/dev/null &
-DAEMON_PID=$!
-for _ in $(seq 1 1200); do
-    grep -q 'msg=ready' "$WORK/journeyd.log" && break
-    kill -0 "$DAEMON_PID" 2>/dev/null || die "journeyd exited before it was ready"
-    sleep 0.1
-done
-READY="$(grep -m 1 'msg=ready' "$WORK/journeyd.log")" || die "journeyd did not log msg=ready within 120 s"
-STREAM="$(tr ' ' '\n' <<<"$READY" | sed -n 's/^stream=//p' | tr -d '"')"
-[[ -n "$STREAM" ]] || die "journeyd's ready line has no stream= address (is the stream listener in this build?): $READY"
-log "journeyd ready, stream listener at $STREAM"
-
-: >"$WORK/rss.kib"
-(
-    while kill -0 "$DAEMON_PID" 2>/dev/null; do
-        awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status" >>"$WORK/rss.kib" 2>/dev/null || true
-        sleep 0.5
-    done
-) &
-SAMPLER_PID=$!
-
-log "journeyctl load: $CONNECTIONS connections with client certificate CN=bench-loader"
-"$BIN/journeyctl" load --stream "$STREAM" --corpus "$CORPUS" --connections "$CONNECTIONS" \
-    --ca "$TLS/ca.crt" --cert "$CLIENT_CERT" --key "$CLIENT_KEY" --json >"$WORK/stream.json"
-
-kill -TERM "$SAMPLER_PID" 2>/dev/null || true
-wait "$SAMPLER_PID" 2>/dev/null || true
-SAMPLER_PID=""
-PEAK_RSS_KIB="$(sort -n "$WORK/rss.kib" | tail -n 1)"
-
-log "stopping journeyd (SIGTERM)"
-kill -TERM "$DAEMON_PID"
-DAEMON_STATUS=0
-wait "$DAEMON_PID" || DAEMON_STATUS=$?
-DAEMON_PID=""
-[[ $DAEMON_STATUS -eq 0 ]] || log "warning: journeyd exited with status $DAEMON_STATUS on SIGTERM"
+# --- journeyd: feeds in step, then contiguous slices ------------------------------------------
+daemon_pass step --interleave "$INTERLEAVE"
+daemon_pass slices
+LOG_FILE=""
 
 # --- socat TLS sink ---------------------------------------------------------------------------
 start_tls_sink "$TLS/server.crt" "$TLS/server.key" "$WORK/socat.log"
@@ -159,26 +186,35 @@ wait "$SOCAT_PID" 2>/dev/null || true
 SOCAT_PID=""
 
 # --- the table --------------------------------------------------------------------------------
-awk -v events="$(json_number events "$WORK/stream.json")" \
-    -v bytes="$(json_number bytes "$WORK/stream.json")" \
-    -v conns="$CONNECTIONS" \
-    -v rate="$(json_number events_per_second "$WORK/stream.json")" \
-    -v mbps="$(json_number megabytes_per_second "$WORK/stream.json")" \
-    -v p50="$(json_number ack_p50_ms "$WORK/stream.json")" \
-    -v p99="$(json_number ack_p99_ms "$WORK/stream.json")" \
-    -v errors="$(json_number error_lines "$WORK/stream.json")" \
-    -v rss="${PEAK_RSS_KIB:-0}" \
-    -v socat="$(json_number megabytes_per_second "$WORK/socat.json")" '
-function grouped(n,   s, out) { s = sprintf("%.0f", n); out = ""; while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }; return s out }
-BEGIN {
-    printf "stream-bench: %s events (%.1f MB), %d connections, durability fsync, mutual TLS\n", grouped(events), bytes / 1e6, conns
-    printf "| %-32s | %20s |\n", "measure", "value"
-    printf "|%s|%s|\n", "----------------------------------", "----------------------"
-    printf "| %-32s | %20s |\n", "stream durable events/s", grouped(rate)
-    printf "| %-32s | %20.1f |\n", "stream MB/s", mbps
-    printf "| %-32s | %20s |\n", "ack p50 / p99", sprintf("%.1f / %.1f ms", p50, p99)
-    printf "| %-32s | %20s |\n", "error lines", grouped(errors)
-    printf "| %-32s | %20s |\n", "journeyd peak RSS", sprintf("%.0f MiB", rss / 1024)
-    printf "| %-32s | %20.1f |\n", "socat TLS sink MB/s", socat
-    printf "| %-32s | %20s |\n", "journeyd / socat", (socat > 0 ? sprintf("%.1f %%", 100 * mbps / socat) : "-")
-}'
+grouped() {
+    awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }; print s o }'
+}
+# value PASS KEY: from the pass's load report, or (re_* keys) from its /v1/stats.
+value() {
+    local file="$WORK/$1.json"
+    [[ "$2" == re_* ]] && file="$WORK/$1-stats.json"
+    json_number "$2" "$file"
+}
+row() { printf '| %-46s | %24s | %24s |\n' "$1" "$2" "$3"; }
+both() { row "$1" "$("$2" step)" "$("$2" slices)"; }
+rate() { grouped "$(value "$1" events_per_second)"; }
+mbps() { printf '%.1f' "$(value "$1" megabytes_per_second)"; }
+acks() { printf '%.1f / %.1f ms' "$(value "$1" ack_p50_ms)" "$(value "$1" ack_p99_ms)"; }
+errors() { grouped "$(value "$1" error_lines)"; }
+replays() { printf '%s (%s)' "$(grouped "$(value "$1" re_resolutions)")" "$(grouped "$(value "$1" re_resolved_touchpoints)")"; }
+rss() { awk '{ printf "%.0f MiB", $1 / 1024 }' "$WORK/$1.rss"; }
+SOCAT_MBPS="$(json_number megabytes_per_second "$WORK/socat.json")"
+share() { awk -v a="$(value "$1" megabytes_per_second)" -v b="$SOCAT_MBPS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "-" }'; }
+
+printf 'stream-bench: %s events (%.1f MB), %d connections, durability fsync, mutual TLS\n' \
+    "$(grouped "$(value step events)")" "$(awk -v b="$(value step bytes)" 'BEGIN { print b / 1e6 }')" "$CONNECTIONS"
+row "measure" "feeds in step" "contiguous slices"
+printf '|%s|%s|%s|\n' "------------------------------------------------" "--------------------------" "--------------------------"
+both "stream durable events/s" rate
+both "stream MB/s" mbps
+both "ack p50 / p99" acks
+both "error lines" errors
+both "components re-resolved (touchpoints replayed)" replays
+both "journeyd peak RSS" rss
+row "socat TLS sink MB/s (same corpus, --no-acks)" "$(printf '%.1f' "$SOCAT_MBPS")" ""
+both "journeyd / socat" share

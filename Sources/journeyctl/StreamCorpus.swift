@@ -40,18 +40,28 @@ struct StreamCorpus: Sendable {
         lines.isEmpty ? 0 : lineEnds[lines.upperBound - 1] - start(ofLine: lines.lowerBound)
     }
 
-    /// `count` contiguous line ranges covering the corpus, as equal as possible.
-    func partitions(_ count: Int) -> [Range<Int>] {
-        let base = lineCount / count
-        let extra = lineCount % count
-        var ranges: [Range<Int>] = []
-        var lower = 0
-        for index in 0..<count {
-            let upper = lower + base + (index < extra ? 1 : 0)
-            ranges.append(lower..<upper)
-            lower = upper
+    /// The lines of `count` connections, covering the corpus once. Without `runLines`, one
+    /// contiguous slice each, as equal as possible. With it, runs of `runLines` lines dealt out in
+    /// turn (the first run to the first connection, the second to the second, …), so that the
+    /// connections send from the same stretch of the corpus at about the same time.
+    func partitions(_ count: Int, runLines: Int? = nil) -> [[Range<Int>]] {
+        guard let runLines else {
+            let base = lineCount / count
+            let extra = lineCount % count
+            var slices: [[Range<Int>]] = []
+            var lower = 0
+            for index in 0..<count {
+                let upper = lower + base + (index < extra ? 1 : 0)
+                slices.append([lower..<upper])
+                lower = upper
+            }
+            return slices
         }
-        return ranges
+        var runs = [[Range<Int>]](repeating: [], count: count)
+        for (run, lower) in stride(from: 0, to: lineCount, by: runLines).enumerated() {
+            runs[run % count].append(lower..<min(lineCount, lower + runLines))
+        }
+        return runs
     }
 
     /// The index of the block holding `line`.

@@ -45,7 +45,10 @@ struct StreamLoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("write-key"), help: ArgumentHelp("Send {\"writeKey\":KEY} as each connection's first line (for a source without a client certificate).", valueName: "key"))
     var writeKey: String?
 
-    @Option(name: .customLong("repeat"), help: "Send each connection's slice this many times over (later rounds repeat message ids: the daemon settles them as duplicates).")
+    @Option(name: .long, help: ArgumentHelp("Deal the corpus out to the connections in turn, in runs of this many lines, instead of one contiguous slice each: they then send from the same stretch of the corpus at about the same time, like parallel feeds of one live stream.", valueName: "lines"))
+    var interleave: Int?
+
+    @Option(name: .customLong("repeat"), help: "Send each connection's lines this many times over (later rounds repeat message ids: the daemon settles them as duplicates).")
     var repeatCount = 1
 
     @Flag(name: .customLong("no-acks"), help: "Do not wait for acks: write everything, close, and time that (for a plain TLS sink).")
@@ -69,6 +72,7 @@ struct StreamLoadCommand: AsyncParsableCommand {
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard repeatCount >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard interleave.map({ $0 >= 1 }) ?? true else { throw ValidationError("--interleave must be at least 1 line") }
         guard window.bytes >= 1 else { throw ValidationError("--window must be at least one byte") }
         guard (1 << 10...16 << 20).contains(writeSize.bytes) else { throw ValidationError("--write-size must lie between 1KiB and 16MiB") }
         guard maxReconnects >= 0 else { throw ValidationError("--max-reconnects must not be negative") }
@@ -94,7 +98,7 @@ struct StreamLoadCommand: AsyncParsableCommand {
         let result: StreamLoadRunner.Result
         do {
             result = try await StreamLoadRunner.run(
-                corpus: corpus, connections: connections, repeatCount: repeatCount, target: target, tls: tls,
+                corpus: corpus, connections: connections, interleave: interleave, repeatCount: repeatCount, target: target, tls: tls,
                 settings: settings, group: group)
         } catch {
             try await group.shutdownGracefully()

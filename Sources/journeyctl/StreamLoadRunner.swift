@@ -10,15 +10,16 @@ enum StreamLoadRunner {
         var connections: [StreamConnectionResult]
     }
 
-    /// `journeyctl load`: the corpus in `connections` contiguous slices, each sent `repeatCount` times.
+    /// `journeyctl load`: the corpus shared out among `connections` (`StreamCorpus.partitions`),
+    /// each connection sending its lines `repeatCount` times.
     static func run(
-        corpus: StreamCorpus, connections: Int, repeatCount: Int, target: StreamTarget, tls: NIOSSLContext,
+        corpus: StreamCorpus, connections: Int, interleave: Int?, repeatCount: Int, target: StreamTarget, tls: NIOSSLContext,
         settings: StreamLoadSettings, group: any EventLoopGroup
     ) async throws -> Result {
-        let connections = corpus.partitions(connections).enumerated().map { index, lines in
+        let connections = corpus.partitions(connections, runLines: interleave).enumerated().map { index, lines in
             StreamLoadConnection(
-                number: index + 1, target: target, tls: tls, corpus: corpus, work: Array(repeating: lines, count: repeatCount),
-                settings: settings)
+                number: index + 1, target: target, tls: tls, corpus: corpus,
+                work: Array(Array(repeating: lines, count: repeatCount).joined()), settings: settings)
         }
         return try await run(connections, group: group)
     }

@@ -308,6 +308,24 @@ import Testing
             #expect((report["events_per_second"]?.double ?? 0) > 0)
             #expect(try await Self.touchpoints(client) == 2_999)
 
+            // Dealt out in runs of 100 lines (13 runs, the last one short), each connection's
+            // share sent twice: every line arrives, the second round as duplicates.
+            try (Self.events(1_250, prefix: "dealt").joined(separator: "\n") + "\n")
+                .write(toFile: directory + "/dealt.ndjson", atomically: true, encoding: .utf8)
+            let dealt = try CommandRun.run(
+                TestEnvironment.builtProduct("journeyctl"),
+                [
+                    "load", "--stream", daemon.streamAddress, "--corpus", directory + "/dealt.ndjson", "--connections", "3",
+                    "--interleave", "100", "--repeat", "2", "--ca", daemon.certificates.caCertificate,
+                    "--cert", directory + "/loader.crt", "--key", directory + "/loader.key", "--json",
+                ])
+            #expect(dealt.status == 0, "\(dealt.stderr)")
+            let dealtReport = try JSONDocument(string: dealt.stdout).root
+            #expect(dealtReport["events"]?.int == 2_500, "\(dealt.stdout)")
+            #expect(dealtReport["settled_events"]?.int == 2_500, "\(dealt.stdout)")
+            #expect(dealtReport["error_lines"]?.int == 0, "\(dealt.stdout)")
+            #expect(try await Self.touchpoints(client) == 4_249)
+
             let refused = try CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
                 ["load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--ca", daemon.certificates.caCertificate])
