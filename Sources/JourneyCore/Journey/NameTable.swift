@@ -23,7 +23,8 @@ struct NameTable {
     }
 
     func index(of name: String) -> UInt32? {
-        indexByName[name]
+        if let lastHit, lastHit.name == name { return lastHit.index }
+        return indexByName[name]
     }
 
     subscript(index: UInt32) -> String {

@@ -192,7 +192,8 @@ public struct Stitcher: Sendable {
     /// events re-resolves each component once instead of once per batch.
     public mutating func apply(_ events: some Collection<NormalisedEvent>, settling: Bool = true) -> Int {
         var duplicates = 0
-        for event in events where store(event) == nil {
+        // By index: a `for … in` loop would hand each event over as a copy.
+        for index in events.indices where store(events[index]) == nil {
             duplicates += 1
         }
         counters.duplicates += duplicates
@@ -223,7 +224,7 @@ public struct Stitcher: Sendable {
 
     /// Interns, records and places one new event; nil for a duplicate. Leaves components it
     /// reached out of order in `unsettled`.
-    private mutating func store(_ event: NormalisedEvent) -> (StoredTouchpoint, [UInt32])? {
+    private mutating func store(_ event: borrowing NormalisedEvent) -> (StoredTouchpoint, [UInt32])? {
         let sourceIndex = sources.intern(event.source)
         let (fingerprint, stored) = lookUp(source: sourceIndex, messageID: event.messageID)
         guard !stored else { return nil }
@@ -233,7 +234,7 @@ public struct Stitcher: Sendable {
     /// Records and places an event known not to be stored, under its interned source and its
     /// dedup fingerprint.
     @discardableResult
-    private mutating func storeNew(_ event: NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
+    private mutating func storeNew(_ event: borrowing NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
         // Sorted by position rather than as values, so that the identifiers are not copied.
         let identifiers = event.identifiers
         let order = identifiers.indices.sorted { lhs, rhs in
@@ -241,7 +242,8 @@ public struct Stitcher: Sendable {
             return left != right ? left < right : identifiers[lhs].value < identifiers[rhs].value
         }
         var links = order.map { intern(identifiers[$0]) }
-        noteSharedEvidence(links, cause: ResolutionCause(event))
+        let cause = ResolutionCause(event)
+        noteSharedEvidence(links, cause: cause)
         let isAlias = event.aliasPreviousID != nil
         if let previous = event.aliasPreviousID {
             links.append(intern(Identifier(type: .userID, value: previous)))
@@ -263,7 +265,7 @@ public struct Stitcher: Sendable {
             type: event.type, phase: event.phase
         )
         counters.eventsStored += 1
-        placeArriving(touchpoint, carried: links, isAlias: isAlias, cause: ResolutionCause(event))
+        placeArriving(touchpoint, carried: links, isAlias: isAlias, cause: cause)
         return (touchpoint, links)
     }
 
@@ -344,7 +346,9 @@ struct ResolutionCause {
         self.messageID = messageID
     }
 
-    init(_ event: NormalisedEvent) {
+    /// Borrows the event: an initializer's parameter is otherwise passed owned, which copies the
+    /// whole event (retaining each of its strings and arrays) for the two fields read here.
+    init(_ event: borrowing NormalisedEvent) {
         self.init(at: event.receivedAt.millisecondsSinceEpoch, messageID: event.messageID)
     }
 }
