@@ -7,6 +7,8 @@
 #                    in the temp directory, and as much memory in journeyctl load)
 #   CONNECTIONS=4    parallel stream connections
 #   INTERLEAVE=1000  lines per run when the corpus is dealt out to the connections in turn
+#   LEAN=1           lean events (`journeybench --lean`: ~450 bytes, the size bulk feeds send)
+#                    instead of full analytics.js/mobile SDK events (~990 bytes)
 #   SKIP_BUILD=1     use the release binaries already in .build-bench instead of building them
 #   KEEP=1           keep the temp directory (certificates, corpus, configs, logs, reports)
 #
@@ -28,6 +30,7 @@ set -euo pipefail
 EVENTS="${EVENTS:-2000000}"
 CONNECTIONS="${CONNECTIONS:-4}"
 INTERLEAVE="${INTERLEAVE:-1000}"
+LEAN="${LEAN:-0}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 KEEP="${KEEP:-0}"
 WRITE_KEY="bench-key-0123456789"
@@ -93,8 +96,10 @@ CLIENT_CERT="$TLS/client-bench-loader.crt"
 CLIENT_KEY="$TLS/client-bench-loader.key"
 
 CORPUS="$WORK/corpus.ndjson"
-log "writing a corpus of $EVENTS events"
-"$BIN/journeybench" --write-corpus "$CORPUS" --events "$EVENTS"
+CORPUS_SHAPE=()
+[[ "$LEAN" == "1" ]] && CORPUS_SHAPE=(--lean)
+log "writing a corpus of $EVENTS events ${CORPUS_SHAPE[*]}"
+"$BIN/journeybench" --write-corpus "$CORPUS" --events "$EVENTS" "${CORPUS_SHAPE[@]}"
 echo "stream-bench-admin-token-0123456789" >"$WORK/admin.token"
 
 # The value of KEY in a flat JSON object (numbers only; 0 when absent).
@@ -206,8 +211,9 @@ rss() { awk '{ printf "%.0f MiB", $1 / 1024 }' "$WORK/$1.rss"; }
 SOCAT_MBPS="$(json_number megabytes_per_second "$WORK/socat.json")"
 share() { awk -v a="$(value "$1" megabytes_per_second)" -v b="$SOCAT_MBPS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "-" }'; }
 
-printf 'stream-bench: %s events (%.1f MB), %d connections, durability fsync, mutual TLS\n' \
-    "$(grouped "$(value step events)")" "$(awk -v b="$(value step bytes)" 'BEGIN { print b / 1e6 }')" "$CONNECTIONS"
+printf 'stream-bench: %s events (%.1f MB, %.0f B each), %d connections, durability fsync, mutual TLS\n' \
+    "$(grouped "$(value step events)")" "$(awk -v b="$(value step bytes)" 'BEGIN { print b / 1e6 }')" \
+    "$(awk -v b="$(value step bytes)" -v n="$(value step events)" 'BEGIN { print (n > 0 ? b / n : 0) }')" "$CONNECTIONS"
 row "measure" "feeds in step" "contiguous slices"
 printf '|%s|%s|%s|\n' "------------------------------------------------" "--------------------------" "--------------------------"
 both "stream durable events/s" rate

@@ -20,20 +20,24 @@ import JourneyStorage
 enum CorpusFile {
     static let blockBytes = 4 << 20
 
-    static func write(events count: Int, seed: UInt64, to output: FileHandle, gzip: Bool) throws {
+    /// With `lean`, each event as `LeanEvent` cuts it down.
+    static func write(events count: Int, seed: UInt64, lean: Bool = false, to output: FileHandle, gzip: Bool) throws {
         let sentAt = exportMoment(events: count, seed: seed)
         var generator = generator(events: count, seed: seed)
-        var writer = ByteJSON(capacity: blockBytes + 64 * 1024)
+        var writer = ByteJSON(capacity: 64 * 1024)
+        var block: [UInt8] = []
+        block.reserveCapacity(blockBytes + 64 * 1024)
         for index in 0..<max(count, 0) {
+            writer.bytes.removeAll(keepingCapacity: true)
             let info = generator.writeEvent(into: &writer)
             let text = Timestamp(millisecondsSinceEpoch: sentAt + info.skew).rfc3339Bytes
             precondition(text.count == 24, "sentAt must keep its width")
             writer.bytes.replaceSubrange(info.sentAtOffset..<info.sentAtOffset + 24, with: text)
-            writer.bytes.append(UInt8(ascii: "\n"))
-            if writer.count >= blockBytes || index == count - 1 {
-                let block = gzip ? Gzip.compress(writer.bytes, level: 1) : writer.bytes
-                try output.write(contentsOf: block)
-                writer.bytes.removeAll(keepingCapacity: true)
+            if lean { try LeanEvent.append(writer.bytes, to: &block) } else { block += writer.bytes }
+            block.append(UInt8(ascii: "\n"))
+            if block.count >= blockBytes || index == count - 1 {
+                try output.write(contentsOf: gzip ? Gzip.compress(block, level: 1) : block)
+                block.removeAll(keepingCapacity: true)
             }
         }
     }
@@ -55,12 +59,12 @@ enum CorpusFile {
     }
 
     /// Writes `count` events to `path`, gzip-compressed when the name ends in `.gz`.
-    static func write(events count: Int, seed: UInt64, toPath path: String) throws {
+    static func write(events count: Int, seed: UInt64, lean: Bool, toPath path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw BenchError("cannot create \(path)")
         }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? output.close() }
-        try write(events: count, seed: seed, to: output, gzip: path.hasSuffix(".gz"))
+        try write(events: count, seed: seed, lean: lean, to: output, gzip: path.hasSuffix(".gz"))
     }
 }
