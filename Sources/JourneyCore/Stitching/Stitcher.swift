@@ -192,8 +192,7 @@ public struct Stitcher: Sendable {
     /// events re-resolves each component once instead of once per batch.
     public mutating func apply(_ events: some Collection<NormalisedEvent>, settling: Bool = true) -> Int {
         var duplicates = 0
-        // By index: a `for … in` loop would hand each event over as a copy.
-        for index in events.indices where store(events[index]) == nil {
+        for event in events where store(event) == nil {
             duplicates += 1
         }
         counters.duplicates += duplicates
@@ -205,13 +204,10 @@ public struct Stitcher: Sendable {
     /// looking them up again, and returns how many of `events` were duplicates. Settles as
     /// `apply(_:settling:)` does.
     public mutating func apply(_ events: [NormalisedEvent], unstored: UnstoredEvents, settling: Bool = true) -> Int {
-        // Through the buffer, each event is read in place rather than copied (retaining its strings).
-        events.withUnsafeBufferPointer { events in
-            for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
-                let sourceIndex = sources.intern(events[index].source)
-                let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
-                storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
-            }
+        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
+            let sourceIndex = sources.intern(events[index].source)
+            let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+            storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
         }
         let duplicates = events.count - unstored.indices.count
         counters.duplicates += duplicates
@@ -250,8 +246,11 @@ public struct Stitcher: Sendable {
             links.append(intern(Identifier(type: .anonymousID, value: previous)))
         }
         let traits = event.traits.isEmpty ? [] : EncodedTraits.encode(event.traits)
-        let location = withUTF8Bytes(of: event.messageID) { messageID in
-            event.properties.withUnsafeBytes { properties in
+        // The closures below capture these two fields, not the event: a closure that captures
+        // the event copies all of it (retaining each of its strings and arrays).
+        let (messageID, properties) = (event.messageID, event.properties)
+        let location = withUTF8Bytes(of: messageID) { messageID in
+            properties.withUnsafeBytes { properties in
                 payloads.appendTouchpoint(
                     source: sourceIndex, messageID: messageID, links: links, alias: isAlias, traits: traits, properties: properties,
                     newBlock: newPayloadBlock)
