@@ -50,7 +50,7 @@ public struct Stitcher: Sendable {
 
     // The state below is internal (not private) only so that the checkpoint codec, the snapshot
     // row encoder and the extensions in this module can read and rebuild it.
-    var identifierIDs = ShardedDictionary<Identifier, UInt32>()
+    var identifierIDs = IdentifierIndex()
     var identifierList = ChunkedArray<Identifier>()
     /// Per identifier: the slot of the profile that owns it, or -1.
     var owner = ChunkedArray<Int32>()
