@@ -73,6 +73,7 @@ trap 'exit 143' TERM
 [[ "$EVENTS" =~ ^[1-9][0-9]*$ ]] || die "EVENTS must be a positive whole number, not '$EVENTS'"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive whole number, not '$CONNECTIONS'"
 [[ "$INTERLEAVE" =~ ^[1-9][0-9]*$ ]] || die "INTERLEAVE must be a positive whole number, not '$INTERLEAVE'"
+[[ "$LEAN" =~ ^[01]$ ]] || die "LEAN must be 0 or 1, not '$LEAN'"
 
 # --- binaries ---------------------------------------------------------------------------------
 if [[ "$SKIP_BUILD" != "1" ]]; then

@@ -93,7 +93,7 @@ struct JourneyBench: AsyncParsableCommand {
     @Option(name: .customLong("write-corpus"), help: ArgumentHelp("Write --events generated events as NDJSON to this file (gzip if it ends in .gz) and exit; the corpus of journeyctl load.", valueName: "file"))
     var writeCorpus: String?
 
-    @Flag(name: .long, help: "--write-corpus, --dump-corpus: events cut down to what bulk feeds send (about 460 bytes instead of 990; every identifier, time and name kept).")
+    @Flag(name: .long, help: "--write-corpus, --dump-corpus: events cut down to what bulk feeds send (about 450 bytes instead of 990; every identifier, time and name kept).")
     var lean = false
 
     mutating func validate() throws {

@@ -1,12 +1,13 @@
 import JourneyCore
 
 /// `--lean`: a generated event cut down to the size of what bulk feeds send (call-centre
-/// exports, point-of-sale systems, log shippers) — about 460 bytes instead of 990 — keeping every
+/// exports, point-of-sale systems, log shippers) — about 450 bytes instead of 990 — keeping every
 /// identifier, time and name the daemon reads, so that stitching does the same work.
 ///
 /// Drops `integrations`, `_metadata`, every member of `context` except `ip`, `locale`,
 /// `timezone`, `traits` and `device.id`, the `url`, `referrer`, `search`, `title` and `image_url`
-/// properties, and all but the first of a `products` list. Stateless; any task may call it.
+/// members of `properties`, and all but the first of its `products` list. Stateless; any task may
+/// call it.
 enum LeanEvent {
     private static let contextKept: Set<String> = ["ip", "locale", "timezone", "traits"]
     private static let propertiesDropped: Set<String> = ["url", "referrer", "search", "title", "image_url"]

@@ -88,6 +88,9 @@ struct StreamLoadCommand: AsyncParsableCommand {
         guard corpus.lineCount >= connections else {
             throw StreamLoadError.corpusTooSmall(path: self.corpus, lines: corpus.lineCount, connections: connections)
         }
+        if let interleave, (corpus.lineCount + interleave - 1) / interleave < connections {
+            throw StreamLoadError.tooFewRuns(path: self.corpus, lines: corpus.lineCount, runLines: interleave, connections: connections)
+        }
         let loadSeconds = Double((NIODeadline.now() - loadStart).nanoseconds) / 1e9
         log(String(format: "corpus: %@ lines, %.1f MB, read in %.1f s", TextFormat.number(corpus.lineCount), Double(corpus.byteCount) / 1e6, loadSeconds))
 

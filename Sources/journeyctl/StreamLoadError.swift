@@ -4,6 +4,7 @@ enum StreamLoadError: Error, CustomStringConvertible, Sendable {
     case corpusUnreadable(path: String, reason: String)
     case corpusEmpty(path: String)
     case corpusTooSmall(path: String, lines: Int, connections: Int)
+    case tooFewRuns(path: String, lines: Int, runLines: Int, connections: Int)
     case tlsMaterial(path: String, reason: String)
     case connectFailed(connection: Int, target: String, reason: String)
     case handshakeFailed(connection: Int, target: String, reason: String)
@@ -20,6 +21,9 @@ enum StreamLoadError: Error, CustomStringConvertible, Sendable {
             return "the corpus \(path) holds no event lines; write one with journeybench --write-corpus FILE --events N"
         case .corpusTooSmall(let path, let lines, let connections):
             return "the corpus \(path) has \(TextFormat.number(lines)) lines, fewer than --connections \(connections); use fewer connections or a larger corpus"
+        case .tooFewRuns(let path, let lines, let runLines, let connections):
+            let runs = (lines + runLines - 1) / runLines
+            return "the corpus \(path) has \(TextFormat.number(lines)) lines: \(runs) runs of --interleave \(runLines) for --connections \(connections); use shorter runs or fewer connections"
         case .tlsMaterial(let path, let reason):
             return "cannot use the TLS file \(path): \(reason)"
         case .connectFailed(let connection, let target, let reason):

@@ -325,6 +325,16 @@ import Testing
             #expect(dealtReport["settled_events"]?.int == 2_500, "\(dealt.stdout)")
             #expect(dealtReport["error_lines"]?.int == 0, "\(dealt.stdout)")
             #expect(try await Self.touchpoints(client) == 4_249)
+            // Runs so long that a connection would get none: refused before connecting.
+            let tooLong = try CommandRun.run(
+                TestEnvironment.builtProduct("journeyctl"),
+                [
+                    "load", "--stream", daemon.streamAddress, "--corpus", directory + "/dealt.ndjson", "--connections", "3",
+                    "--interleave", "700", "--ca", daemon.certificates.caCertificate,
+                    "--cert", directory + "/loader.crt", "--key", directory + "/loader.key",
+                ])
+            #expect(tooLong.status != 0)
+            #expect(tooLong.stderr.contains("2 runs of --interleave 700 for --connections 3"), "\(tooLong.stderr)")
 
             let refused = try CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
