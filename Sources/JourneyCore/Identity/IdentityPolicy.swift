@@ -13,15 +13,13 @@ public struct IdentityPolicy: Sendable, Equatable {
 
     /// Every identifier type in force, highest priority first.
     public let priority: [IdentifierType]
-    /// Distinct values allowed per profile; a type absent here is unlimited.
-    public let limits: [IdentifierType: Int]
+    /// Distinct values allowed per profile, highest priority first; a type absent here is
+    /// unlimited. Small tables, as the stitcher reads them for every event: a few short type names
+    /// compared in a row cost less than hashing one.
+    public let limits: SmallMap<IdentifierType, Int>
     /// Distinct user ids an identifier value may be seen with before it is flagged as shared
-    /// (it stops linking); a type absent here is never flagged.
-    public let sharedThresholds: [IdentifierType: Int]
-    /// `limits` in priority order, and `sharedThresholds`, as the stitcher reads them for every
-    /// event: a few short type names compared in a row cost less than hashing one.
-    private let limitsByPriority: SmallMap<IdentifierType, Int>
-    private let thresholdTable: SmallMap<IdentifierType, Int>
+    /// (it stops linking), in priority order; a type absent here is never flagged.
+    public let sharedThresholds: SmallMap<IdentifierType, Int>
 
     /// - Parameters:
     ///   - customTypes: operator-defined identifier types.
@@ -43,7 +41,6 @@ public struct IdentityPolicy: Sendable, Equatable {
             guard threshold == 0 || threshold >= 2 else { throw IdentityPolicyError.sharedThresholdTooLow(type) }
             thresholds[type] = threshold == 0 ? nil : threshold
         }
-        self.sharedThresholds = thresholds
         var limits = Self.defaultLimits
         for type in customTypes { limits[type] = Self.defaultCustomLimit }
         for (type, limit) in limitOverrides {
@@ -63,9 +60,8 @@ public struct IdentityPolicy: Sendable, Equatable {
             order = [.userID, .email, .phone] + customTypes.sorted() + [.deviceID, .anonymousID]
         }
         self.priority = order
-        self.limits = limits
-        limitsByPriority = SmallMap(order.compactMap { type in limits[type].map { (type, $0) } })
-        thresholdTable = SmallMap(order.compactMap { type in thresholds[type].map { (type, $0) } })
+        self.limits = SmallMap(order.compactMap { type in limits[type].map { (type, $0) } })
+        sharedThresholds = SmallMap(order.compactMap { type in thresholds[type].map { (type, $0) } })
     }
 
     /// Position in the priority order (0 = highest); unknown types rank last. A linear scan:
@@ -75,14 +71,11 @@ public struct IdentityPolicy: Sendable, Equatable {
     }
 
     public func limit(for type: IdentifierType) -> Int? {
-        limitsByPriority[type]
+        limits[type]
     }
 
-    /// The limited types with their limits, highest priority first.
-    public var limitedTypes: SmallMap<IdentifierType, Int> { limitsByPriority }
-
     public func sharedThreshold(for type: IdentifierType) -> Int? {
-        thresholdTable[type]
+        sharedThresholds[type]
     }
 }
 
