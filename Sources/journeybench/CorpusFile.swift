@@ -21,7 +21,7 @@ enum CorpusFile {
     static let blockBytes = 4 << 20
 
     /// With `lean`, each event as `LeanEvent` cuts it down.
-    static func write(events count: Int, seed: UInt64, lean: Bool = false, to output: FileHandle, gzip: Bool) throws {
+    static func write(events count: Int, seed: UInt64, lean: Bool, to output: FileHandle, gzip: Bool) throws {
         let sentAt = exportMoment(events: count, seed: seed)
         var generator = generator(events: count, seed: seed)
         var writer = ByteJSON(capacity: 64 * 1024)

@@ -14,69 +14,39 @@ enum LeanEvent {
 
     /// Appends the lean form of the one JSON object in `event` to `output`.
     static func append(_ event: [UInt8], to output: inout [UInt8]) throws {
-        let root = try JSONDocument(bytes: event).root
-        output.append(UInt8(ascii: "{"))
-        var first = true
-        for (key, value) in root.members.views {
-            let name = String(decoding: key.rawStringContent, as: UTF8.self)
+        output += object(try JSONDocument(bytes: event).root) { name, value in
             switch name {
-            case "integrations", "_metadata":
-                continue
-            case "context":
-                member(key, &first, &output)
-                object(value, into: &output) { name, value, output in
-                    if contextKept.contains(name) {
-                        output.append(contentsOf: value.rawBytes)
-                    } else if name == "device", let id = value["id"] {
-                        output.append(contentsOf: Array(#"{"id":"#.utf8) + id.rawBytes + [UInt8(ascii: "}")])
-                    } else {
-                        return false
-                    }
-                    return true
-                }
-            case "properties" where value.isObject:
-                member(key, &first, &output)
-                object(value, into: &output) { name, value, output in
-                    if propertiesDropped.contains(name) { return false }
-                    if name == "products", value.isArray, let firstProduct = value[index: 0] {
-                        output.append(UInt8(ascii: "["))
-                        output.append(contentsOf: firstProduct.rawBytes)
-                        output.append(UInt8(ascii: "]"))
-                    } else {
-                        output.append(contentsOf: value.rawBytes)
-                    }
-                    return true
-                }
-            default:
-                member(key, &first, &output)
-                output.append(contentsOf: value.rawBytes)
+            case "integrations", "_metadata": nil
+            case "context": object(value, keeping: contextMember)
+            case "properties" where value.isObject: object(value, keeping: propertiesMember)
+            default: Array(value.rawBytes)
             }
         }
-        output.append(UInt8(ascii: "}"))
     }
 
-    /// Writes `"key":` (after a comma unless it is the first member).
-    private static func member(_ key: JSONValue, _ first: inout Bool, _ output: inout [UInt8]) {
-        if !first { output.append(UInt8(ascii: ",")) }
-        first = false
-        output.append(contentsOf: key.rawBytes)
-        output.append(UInt8(ascii: ":"))
+    private static func contextMember(_ name: String, _ value: JSONValue) -> [UInt8]? {
+        if contextKept.contains(name) { return Array(value.rawBytes) }
+        guard name == "device", let id = value["id"] else { return nil }
+        return Array(#"{"id":"#.utf8) + id.rawBytes + [UInt8(ascii: "}")]
     }
 
-    /// Writes `object` keeping the members for which `write` wrote a value (and returned true).
-    private static func object(
-        _ object: JSONValue, into output: inout [UInt8], write: (String, JSONValue, inout [UInt8]) -> Bool
-    ) {
-        output.append(UInt8(ascii: "{"))
-        var first = true
+    private static func propertiesMember(_ name: String, _ value: JSONValue) -> [UInt8]? {
+        if propertiesDropped.contains(name) { return nil }
+        guard name == "products", let firstProduct = value[index: 0] else { return Array(value.rawBytes) }
+        return [UInt8(ascii: "[")] + firstProduct.rawBytes + [UInt8(ascii: "]")]
+    }
+
+    /// `object` as JSON text with the members `keeping` gives a value for (their keys as they were).
+    private static func object(_ object: JSONValue, keeping: (String, JSONValue) -> [UInt8]?) -> [UInt8] {
+        var text: [UInt8] = [UInt8(ascii: "{")]
         for (key, value) in object.members.views {
-            let (mark, wasFirst) = (output.count, first)
-            member(key, &first, &output)
-            if !write(String(decoding: key.rawStringContent, as: UTF8.self), value, &output) {
-                output.removeSubrange(mark...)
-                first = wasFirst
-            }
+            guard let kept = keeping(String(decoding: key.rawStringContent, as: UTF8.self), value) else { continue }
+            if text.count > 1 { text.append(UInt8(ascii: ",")) }
+            text += key.rawBytes
+            text.append(UInt8(ascii: ":"))
+            text += kept
         }
-        output.append(UInt8(ascii: "}"))
+        text.append(UInt8(ascii: "}"))
+        return text
     }
 }
