@@ -86,18 +86,36 @@ import Testing
         }
     }
 
+    /// A batch mixing stored and new events logs only the new ones (their records were framed
+    /// by the ingest task; the engine logs the subset): after a crash, the WAL alone rebuilds
+    /// each event once.
     @Test func duplicatesAreAcknowledgedButStoredOnce() async throws {
-        try await withDaemon("dupes") { daemon, client async throws in
+        let daemon = try await DaemonProcess.start(label: "dupes")
+        let client = try TrackingClient(daemon: daemon)
+        let body = Events.batch((0..<3).map { Events.track("Product Viewed", userId: "dup-user", messageId: "m-\($0)") })
+        let first = try await client.post("/v1/batch", body).json()
+        let second = try await client.post("/v1/batch", body).json()
+        #expect(first["accepted"]?.int == 3)
+        #expect(first["duplicates"]?.int == 0)
+        #expect(second["accepted"]?.int == 3)
+        #expect(second["duplicates"]?.int == 3)
+        let mixed = Events.batch(["m-3", "m-1", "m-4", "m-4", "m-2"].map { Events.track("Product Viewed", userId: "dup-user", messageId: $0) })
+        let third = try await client.post("/v1/batch", mixed).json()
+        #expect(third["accepted"]?.int == 5)
+        #expect(third["duplicates"]?.int == 3)
+        #expect(try await client.admin("/v1/profiles?type=user_id&value=dup-user").json()["touchpoints"]?.int == 5)
+        try await client.shutdown()
+        daemon.kill()  // no shutdown snapshot: the restart rebuilds everything from the WAL
 
-            let body = Events.batch((0..<3).map { Events.track("Product Viewed", userId: "dup-user", messageId: "m-\($0)") })
-            let first = try await client.post("/v1/batch", body).json()
-            let second = try await client.post("/v1/batch", body).json()
-            #expect(first["accepted"]?.int == 3)
-            #expect(first["duplicates"]?.int == 0)
-            #expect(second["accepted"]?.int == 3)
-            #expect(second["duplicates"]?.int == 3)
-            let profile = try await client.admin("/v1/profiles?type=user_id&value=dup-user").json()
-            #expect(profile["touchpoints"]?.int == 3)
-        }
+        let restarted = try await daemon.restart()
+        let after = try TrackingClient(daemon: restarted)
+        let profile = try await after.admin("/v1/profiles?type=user_id&value=dup-user").json()
+        #expect(profile["touchpoints"]?.int == 5)
+        let stats = try await after.admin("/v1/stats").json()
+        #expect(stats["events"]?.int == 5)
+        #expect(stats["duplicates"]?.int == 0)
+        #expect(stats["last_snapshot"] == nil || stats["last_snapshot"]?.isNull == true)
+        try await after.shutdown()
+        await restarted.stop()
     }
 }

@@ -66,6 +66,25 @@ import Testing
         await reopened.close()
     }
 
+    /// Records framed ahead of time (by the ingest tasks) can be logged in part: the duplicates
+    /// and refused events of a batch are left out, and what is logged reads back intact.
+    @Test func aSubsetOfAFramedBatchIsLoggedRecordForRecord() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (wal, _) = try Self.open(directory)
+        var framed = WALBatch()
+        for index in 0..<6 { framed.add(.event, payload: Self.payload(index, size: 10 * index)) }
+        #expect(framed.records(at: Array(0..<6)).bytes == framed.bytes)
+        let subset = framed.records(at: [0, 3, 5])
+        #expect(subset.count == 3)
+        try await wal.waitDurable(try wal.append(subset))
+        try await wal.waitDurable(try wal.append(framed.records(at: [])))
+        await wal.close()
+        let (reopened, records) = try Self.open(directory)
+        #expect(records.map { Array($0.payload) } == [0, 3, 5].map { Self.payload($0, size: 10 * $0) })
+        await reopened.close()
+    }
+
     @Test func concurrentAppendersShareSyncs() async throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

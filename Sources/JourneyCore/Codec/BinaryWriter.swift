@@ -1,7 +1,7 @@
 /// Appends a compact binary encoding to a byte buffer: little-endian fixed-width integers,
 /// LEB128 varints and length-prefixed byte strings. The WAL and checkpoints are built with it.
 /// A value type; one owner at a time.
-public struct BinaryWriter {
+public struct BinaryWriter: Sendable {
     public private(set) var bytes: [UInt8]
 
     public init(capacity: Int = 256) {

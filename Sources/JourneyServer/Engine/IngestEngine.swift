@@ -6,8 +6,8 @@ import Logging
 /// the write-ahead log. Each batch is logged and applied in one step, so the state always equals
 /// "the WAL up to `appendedLSN`" — which is what makes a snapshot a consistent cut.
 ///
-/// An actor, so there are no locks on the hot path: ingest tasks parse and validate in parallel
-/// on the event loops and hand each request's events over in one `ingest` call, then wait for
+/// An actor, so there are no locks on the hot path: ingest tasks parse, validate and frame WAL
+/// records in parallel and hand each request's events over in one `ingest` call, then wait for
 /// durability outside the actor (`Receipt.waitDurable`), so a slow fsync never blocks the writer.
 ///
 /// Components that late events reached are re-resolved lazily (`Stitcher.settle`): within
@@ -84,22 +84,17 @@ public actor IngestEngine {
 
     /// Logs the batch's new events to the WAL and stitches them, in order. Events carrying an
     /// identifier suppressed by an erasure are refused (`Receipt.suppressed`).
-    public func ingest(_ events: [NormalisedEvent]) throws(Unavailable) -> Receipt {
+    public func ingest(_ batch: IngestBatch) throws(Unavailable) -> Receipt {
         guard let wal else { throw .starting }
         // One call each into the stitcher per batch: reading the actor's stored stitcher inside a
         // per-event loop would copy it (retaining every table) for each event.
-        let suppressed = stitcher.suppressedIndices(in: events)
-        let kept = suppressed.isEmpty ? events : events.indices.filter { !suppressed.contains($0) }.map { events[$0] }
+        let suppressed = stitcher.suppressedIndices(in: batch.events)
+        let keptIndices = suppressed.isEmpty ? Array(batch.events.indices) : batch.events.indices.filter { !suppressed.contains($0) }
+        let kept = suppressed.isEmpty ? batch.events : keptIndices.map { batch.events[$0] }
         let unstored = stitcher.unstored(in: kept)
-        var batch = WALBatch()
-        for index in unstored.indices {
-            encoder.removeAll()
-            kept[index].encode(into: &encoder)
-            batch.add(.event, payload: encoder.bytes)
-        }
         let position: UInt64
         do {
-            position = try wal.append(batch)
+            position = try wal.append(batch.records.records(at: unstored.indices.map { keptIndices[$0] }))
         } catch {
             throw .wal(error)
         }

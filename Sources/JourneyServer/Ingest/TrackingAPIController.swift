@@ -6,9 +6,10 @@ import NIOCore
 
 /// The Segment-compatible tracking API: `POST /v1/batch` and the six single calls.
 ///
-/// Immutable and `Sendable`; each request runs on its own task. Reading, gunzip, JSON parsing and
-/// validation happen here, in parallel across connections; the valid events of one request go to
-/// the `IngestEngine` in a single hand-over, and the invalid ones to the dead-letter log. Each
+/// Immutable and `Sendable`; each request runs on its own task. Reading, gunzip, JSON parsing,
+/// validation and encoding the WAL records happen here, in parallel across connections; the valid
+/// events of one request go to the `IngestEngine` in a single hand-over (`IngestBatch`), and the
+/// invalid ones to the dead-letter log. Each
 /// request reads the configuration in force (sources, limits) once, when it starts.
 struct TrackingAPIController: Sendable {
     let live: LiveConfiguration
@@ -156,8 +157,7 @@ struct TrackingAPIController: Sendable {
     private func store(
         _ items: [JSONValue], envelope: EventNormaliser.Envelope, normaliser: EventNormaliser, single: Bool, started: ContinuousClock.Instant
     ) async -> Response {
-        var events: [NormalisedEvent] = []
-        events.reserveCapacity(items.count)
+        var events = IngestBatch()
         var itemIndexes: [Int] = []
         itemIndexes.reserveCapacity(items.count)
         var rejected: [IngestResponse.Rejection] = []

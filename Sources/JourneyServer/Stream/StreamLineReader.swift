@@ -29,7 +29,7 @@ struct StreamLineReader: Sendable {
 
     /// What one chunk read from the socket turned into.
     private struct Chunk {
-        var events: [NormalisedEvent] = []
+        var events = IngestBatch()
         /// The line number of each event.
         var eventLines: [Int] = []
         var errorLines = ByteBuffer()

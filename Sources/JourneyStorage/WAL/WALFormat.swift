@@ -65,16 +65,31 @@ public enum WALFormat {
     }
 }
 
-/// Records framed for one `WriteAheadLog.append` call. A value type built by one task.
+/// Records framed for one `WriteAheadLog.append` call. A value type built by one task; records
+/// can be framed ahead of time, by the task that produced them, and a subset of them logged.
 public struct WALBatch: Sendable {
     public private(set) var bytes: [UInt8] = []
-    public private(set) var count = 0
+    /// Where each record ends in `bytes`.
+    private var ends: [Int] = []
 
     public init() {}
 
+    public var count: Int { ends.count }
+
     public mutating func add(_ type: WALRecordType, payload: some Collection<UInt8>) {
         WALFormat.appendRecord(type: type, payload: payload, to: &bytes)
-        count += 1
+        ends.append(bytes.count)
+    }
+
+    /// The records at `indices` (positions in this batch, ascending), framed as they are here.
+    public func records(at indices: [Int]) -> WALBatch {
+        if indices.count == count { return self }
+        var subset = WALBatch()
+        for index in indices {
+            subset.bytes.append(contentsOf: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+            subset.ends.append(subset.bytes.count)
+        }
+        return subset
     }
 }
 

@@ -1,0 +1,27 @@
+import JourneyCore
+import JourneyStorage
+
+/// The valid events of one request or stream chunk, each with its write-ahead-log record already
+/// framed. The ingest task that validated the events builds it — in parallel with every other
+/// connection — so that the engine, the single writer, only copies finished records into the log
+/// instead of encoding and checksumming every event itself.
+///
+/// A value owned by one ingest task until it hands it to `IngestEngine.ingest`.
+public struct IngestBatch: Sendable {
+    public private(set) var events: [NormalisedEvent] = []
+    /// One `.event` record per entry of `events`, in the same order.
+    private(set) var records = WALBatch()
+    private var encoder = BinaryWriter(capacity: 1024)
+
+    public init() {}
+
+    public var count: Int { events.count }
+    public var isEmpty: Bool { events.isEmpty }
+
+    public mutating func append(_ event: NormalisedEvent) {
+        encoder.removeAll()
+        event.encode(into: &encoder)
+        records.add(.event, payload: encoder.bytes)
+        events.append(event)
+    }
+}
