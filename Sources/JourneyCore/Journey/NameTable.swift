@@ -11,8 +11,12 @@ struct NameTable {
 
     mutating func intern(_ name: String) -> UInt32 {
         if let lastHit, lastHit.name == name { return lastHit.index }
-        defer { lastHit = (name, indexByName[name]!) }
-        if let index = indexByName[name] { return index }
+        let index = indexByName[name] ?? add(name)
+        lastHit = (name, index)
+        return index
+    }
+
+    private mutating func add(_ name: String) -> UInt32 {
         let index = UInt32(names.count)
         names.append(name)
         var quoted = JSONWriter(capacity: name.utf8.count + 2)

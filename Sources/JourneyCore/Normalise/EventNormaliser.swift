@@ -150,6 +150,7 @@ public struct EventNormaliser: Sendable {
 
     private func collectIdentifiers(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [Identifier] {
         var found: [Identifier] = []
+        found.reserveCapacity(4)
         func add(_ raw: String?, _ identifierType: IdentifierType) {
             if let raw, let identifier = settings.identifiers.normalise(raw, as: identifierType) {
                 found.append(identifier)

@@ -120,7 +120,7 @@ public struct Stitcher: Sendable {
         result.indices.reserveCapacity(events.count)
         result.fingerprints.reserveCapacity(events.count)
         // Fingerprint → its first entry in `result`, to find ids repeated within the batch.
-        var firstEntry = [UInt64: Int](minimumCapacity: events.count)
+        var firstEntry = FingerprintPositions(count: events.count)
         struct Delivery: Hashable { let source: String; let messageID: String }
         var newSourceDeliveries = Set<Delivery>()
         for index in events.indices {
@@ -133,7 +133,7 @@ public struct Stitcher: Sendable {
             }
             let (fingerprint, stored) = lookUp(source: source, messageID: events[index].messageID)
             if stored { continue }
-            if let entry = firstEntry[fingerprint] {
+            if let entry = firstEntry.first(fingerprint, orRecord: result.indices.count) {
                 // Almost always the same id again; compare every earlier id with this fingerprint
                 // so that two ids sharing one are both kept.
                 let repeated = zip(result.indices, result.fingerprints).dropFirst(entry).contains { earlier, earlierFingerprint in
@@ -141,8 +141,6 @@ public struct Stitcher: Sendable {
                         && events[earlier].source == events[index].source
                 }
                 if repeated { continue }
-            } else {
-                firstEntry[fingerprint] = result.indices.count
             }
             result.append(index, fingerprint: fingerprint)
         }

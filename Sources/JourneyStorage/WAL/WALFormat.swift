@@ -42,22 +42,17 @@ public enum WALFormat {
         return UInt64(fileName.dropLast(4))
     }
 
-    /// Appends one framed record to `buffer`.
-    public static func appendRecord(type: WALRecordType, payload: some Collection<UInt8>, to buffer: inout [UInt8]) {
-        let start = buffer.count
-        buffer.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+    /// Appends one framed record to `buffer`. The payload is a concrete array, so that callers in
+    /// other modules copy it with one `memcpy` rather than through an unspecialised generic.
+    public static func appendRecord(type: WALRecordType, payload: [UInt8], to buffer: inout [UInt8]) {
+        let bodyLength = UInt32(1 + payload.count)
+        withUnsafeBytes(of: bodyLength.littleEndian) { buffer.append(contentsOf: $0) }
+        let crcOffset = buffer.count
+        withUnsafeBytes(of: UInt32(0)) { buffer.append(contentsOf: $0) }
         buffer.append(type.rawValue)
         buffer.append(contentsOf: payload)
-        let bodyLength = UInt32(buffer.count - start - frameHeaderSize)
-        let crc = buffer.withUnsafeBufferPointer { pointer in
-            journeyd_crc32c(0, pointer.baseAddress! + start + frameHeaderSize, Int(bodyLength))
-        }
-        withUnsafeBytes(of: bodyLength.littleEndian) { raw in
-            for index in 0..<4 { buffer[start + index] = raw[index] }
-        }
-        withUnsafeBytes(of: crc.littleEndian) { raw in
-            for index in 0..<4 { buffer[start + 4 + index] = raw[index] }
-        }
+        let crc = buffer.withUnsafeBufferPointer { journeyd_crc32c(0, $0.baseAddress! + crcOffset + 4, Int(bodyLength)) }
+        buffer.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: crcOffset, as: UInt32.self) }
     }
 
     public static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
@@ -76,7 +71,7 @@ public struct WALBatch: Sendable {
 
     public var count: Int { ends.count }
 
-    public mutating func add(_ type: WALRecordType, payload: some Collection<UInt8>) {
+    public mutating func add(_ type: WALRecordType, payload: [UInt8]) {
         WALFormat.appendRecord(type: type, payload: payload, to: &bytes)
         ends.append(bytes.count)
     }

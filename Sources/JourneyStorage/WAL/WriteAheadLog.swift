@@ -150,13 +150,17 @@ public final class WriteAheadLog: Sendable {
         var syncedLSN = writer.endLSN
         /// Bytes whose write failed; written again, first, on the next attempt.
         var carry: [UInt8] = []
+        /// What appends wrote since the last round: swapped with the (emptied) pending buffer under
+        /// the lock, so that both keep their capacity instead of a new buffer — and fresh pages to
+        /// fault in — being allocated for every group commit.
+        var drained: [UInt8] = []
         while true {
-            let (batch, closing, removable) = state.withLock { state -> ([UInt8], Bool, UInt64) in
-                let batch = state.pending
-                state.pending.removeAll(keepingCapacity: true)
-                return (batch, state.closing, state.removableBefore)
+            drained.removeAll(keepingCapacity: true)
+            let (closing, removable) = state.withLock { state -> (Bool, UInt64) in
+                swap(&state.pending, &drained)
+                return (state.closing, state.removableBefore)
             }
-            let bytes = carry.isEmpty ? batch : carry + batch
+            let bytes = carry.isEmpty ? drained : carry + drained
             if !bytes.isEmpty || closing {
                 do {
                     try writer.write(bytes, rotateAfter: segmentBytes)
