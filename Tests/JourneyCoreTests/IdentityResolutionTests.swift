@@ -232,6 +232,7 @@ struct IdentityResolutionTests {
         stitcher.applyAll(household)
         let ada = try #require(stitcher.owner(T.user("ada")))
         let locations = stitcher.record(for: ada)!.touchpoints.map(\.payload)
+        let indexedBefore = stitcher.identifierIDs.count
         let result = try stitcher.perform(.erase(ada, suppress: false), at: at)
         guard case .erased(let erasure) = result else {
             Issue.record("not an erasure")
@@ -241,7 +242,8 @@ struct IdentityResolutionTests {
         // Gone from the graph, the dedup index and memory.
         #expect(stitcher.resolve(profileID: ada) == nil)
         #expect(stitcher.owner(T.user("ada")) == nil && stitcher.owner(T.device("tablet")) == nil)
-        #expect(stitcher.identifierIDs[T.user("ada")] == nil && stitcher.identifierIDs[T.device("tablet")] == nil)
+        #expect(stitcher.identifierID(of: T.user("ada")) == nil && stitcher.identifierID(of: T.device("tablet")) == nil)
+        #expect(stitcher.identifierIDs.count == indexedBefore - stitcher.identifierList.count { $0.value.isEmpty })
         #expect(!(0..<stitcher.identifierList.count).contains { stitcher.identifierList[$0].value == "ada" })
         for location in locations {
             #expect(stitcher.payloads.withBytes(at: location) { bytes in bytes.prefix(TouchpointPayload.headerSize + 2).allSatisfy { $0 == 0 } })

@@ -343,7 +343,7 @@ extension Stitcher {
     mutating func restoreIdentifier(_ decoded: CheckpointRecord.DecodedIdentifier) {
         let id = UInt32(identifierList.count)
         let flags = IdentifierFlags(rawValue: decoded.flags)
-        if !flags.contains(.erased) { identifierIDs[decoded.identifier] = id }
+        if !flags.contains(.erased) { identifierIDs.insert(id, hash: IdentifierIndex.hash(of: decoded.identifier)) }
         identifierList.append(decoded.identifier)
         owner.append(decoded.owner)
         identifierFlags.append(flags)

@@ -1,38 +1,46 @@
-/// Interned identifiers → their ids: a `ShardedDictionary` whose keys carry their hash. Hashing an
-/// identifier means hashing its two strings; a plain sharded dictionary does that twice per
-/// lookup (once to pick the shard, once inside it) and again for every key each time a shard
-/// grows. Here the strings are hashed once per lookup, and growth rehashes only the stored hash.
-/// Costs 8 bytes per identifier. A value type; one owner mutates it.
+/// Interned identifiers → their ids, without a second copy of the identifiers: an entry is an id
+/// and the low 32 bits of its identifier's hash (8 bytes), and a candidate is confirmed against
+/// the interned identifier itself (`matches`), as `MessageIndex` confirms message ids. An
+/// identifier's two strings are hashed once per lookup (`hash(of:)`, a seeded `Hasher`), and
+/// nothing is hashed again when the table grows. The entries live in a `ShardedProbeTable`.
+/// A value type; one owner mutates it.
 struct IdentifierIndex {
-    private struct Key: Hashable {
-        let identifier: Identifier
-        let hash: Int
+    private struct Entry: ProbeTableEntry {
+        /// The low bits of the identifier's hash.
+        var tag: UInt32
+        /// `UInt32.max` marks an empty slot (ids are positions in the identifier list).
+        var id: UInt32
 
-        init(_ identifier: Identifier) {
-            self.identifier = identifier
-            hash = identifier.hashValue
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.hash == rhs.hash && lhs.identifier == rhs.identifier
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(hash)
-        }
+        static let empty = Entry(tag: 0, id: .max)
+        var isEmpty: Bool { id == .max }
+        var slotBits: UInt64 { UInt64(tag) }
     }
 
-    private var ids = ShardedDictionary<Key, UInt32>()
+    private var table = ShardedProbeTable<Entry>()
 
-    var count: Int { ids.count }
+    var count: Int { table.count }
 
-    subscript(identifier: Identifier) -> UInt32? {
-        get { ids[Key(identifier)] }
-        set { ids[Key(identifier)] = newValue }
+    static func hash(of identifier: Identifier) -> UInt64 {
+        UInt64(UInt(bitPattern: identifier.hashValue))
+    }
+
+    /// The id stored under `hash` whose interned identifier `matches`.
+    func id(hash: UInt64, where matches: (UInt32) -> Bool) -> UInt32? {
+        let tag = UInt32(truncatingIfNeeded: hash)
+        return table.first(hash: hash) { $0.tag == tag && matches($0.id) }?.id
+    }
+
+    /// Adds `id` under its identifier's hash; the caller has checked that it is not stored yet.
+    mutating func insert(_ id: UInt32, hash: UInt64) {
+        table.insert(Entry(tag: UInt32(truncatingIfNeeded: hash), id: id), hash: hash)
+    }
+
+    mutating func remove(_ id: UInt32, hash: UInt64) {
+        table.remove(hash: hash) { $0.id == id }
     }
 
     /// Makes room for `total` identifiers (at recovery).
     mutating func reserveCapacity(_ total: Int) {
-        ids.reserveCapacity(total)
+        table.reserveCapacity(total)
     }
 }

@@ -91,7 +91,7 @@ extension Stitcher {
             return .erase(slot: try slot(of: id), suppress: suppress)
         case .splitSharing(let id, let identifier):
             let slot = try slot(of: id)
-            guard let interned = identifierIDs[identifier], owner[Int(interned)] == slot else {
+            guard let interned = identifierID(of: identifier), owner[Int(interned)] == slot else {
                 throw .conflict("profile \(profiles[Int(slot)]!.id) has no \(identifier.type.rawValue) identifier with that value")
             }
             return .share(slot: slot, identifier: interned)
@@ -165,7 +165,7 @@ extension Stitcher {
                 owner[Int(identifier)] = -1
                 ownedIdentifierCount -= 1
             }
-            identifierIDs[value] = nil
+            identifierIDs.remove(identifier, hash: IdentifierIndex.hash(of: value))
             identifierList[Int(identifier)] = Identifier(type: value.type, value: "")
             identifierFlags[Int(identifier)].insert(.erased)
         }

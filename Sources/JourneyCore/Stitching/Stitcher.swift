@@ -267,15 +267,21 @@ public struct Stitcher: Sendable {
     }
 
     mutating func intern(_ identifier: Identifier) -> UInt32 {
-        if let id = identifierIDs[identifier] { return id }
+        let hash = IdentifierIndex.hash(of: identifier)
+        if let id = identifierID(of: identifier, hash: hash) { return id }
         let id = UInt32(identifierList.count)
         identifierList.append(identifier)
-        identifierIDs[identifier] = id
+        identifierIDs.insert(id, hash: hash)
         owner.append(-1)
         identifierFlags.append([])
         clusters.append(id)
         sharedEvidence.append()
         return id
+    }
+
+    /// The id of `identifier` (already normalised) if it is interned and not erased.
+    func identifierID(of identifier: Identifier, hash: UInt64? = nil) -> UInt32? {
+        identifierIDs.id(hash: hash ?? IdentifierIndex.hash(of: identifier)) { identifierList[Int($0)] == identifier }
     }
 
     // MARK: Lookups
@@ -299,7 +305,7 @@ public struct Stitcher: Sendable {
 
     /// The id of the profile owning `identifier` (already normalised), if any.
     public func profileID(for identifier: Identifier) -> ProfileID? {
-        guard let id = identifierIDs[identifier], owner[Int(id)] >= 0 else { return nil }
+        guard let id = identifierID(of: identifier), owner[Int(id)] >= 0 else { return nil }
         return profiles[Int(owner[Int(id)])]?.id
     }
 

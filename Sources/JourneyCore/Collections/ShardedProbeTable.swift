@@ -1,0 +1,110 @@
+/// What a `ShardedProbeTable` stores: a small trivial value that refers to its key (a payload
+/// location, an interned id) instead of holding it, and keeps the low bits of the key's hash.
+protocol ProbeTableEntry: Sendable {
+    /// The value of a free slot.
+    static var empty: Self { get }
+    var isEmpty: Bool { get }
+    /// The low bits of the hash the entry was inserted under (at least 32 of them): they choose
+    /// its slot, also when a shard grows, so that nothing is hashed again.
+    var slotBits: UInt64 { get }
+}
+
+/// A hash table of small entries whose keys live elsewhere: the caller hashes a key once
+/// (with a seeded `Hasher`) and confirms each candidate against the real key (`matches`), so a
+/// collision never confuses two keys and no key is copied into the table. Open addressing
+/// (linear probing, at most 3/4 full, backward-shift deletion) in 256 shards chosen by the
+/// hash's top bits, so that after a snapshot copies the table (copy-on-write) a later write
+/// copies one shard. `MessageIndex` and `IdentifierIndex` are built on it. A value type; one
+/// owner mutates it.
+struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
+    private struct Shard: Sendable {
+        var entries: [Entry] = []
+        var count = 0
+
+        var mask: Int { entries.count - 1 }
+    }
+
+    private static var shardBits: Int { 8 }
+    private var shards = [Shard](repeating: Shard(), count: 1 << Self.shardBits)
+    private(set) var count = 0
+
+    private static func shard(of hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash >> UInt64(64 - shardBits))
+    }
+
+    /// The first entry stored under `hash` that `matches`.
+    func first(hash: UInt64, where matches: (Entry) -> Bool) -> Entry? {
+        let shard = shards[Self.shard(of: hash)]
+        guard !shard.entries.isEmpty else { return nil }
+        var slot = Int(truncatingIfNeeded: hash) & shard.mask
+        while !shard.entries[slot].isEmpty {
+            if matches(shard.entries[slot]) { return shard.entries[slot] }
+            slot = (slot + 1) & shard.mask
+        }
+        return nil
+    }
+
+    /// Adds an entry under `hash` (whose low bits are `entry.slotBits`); the caller has checked
+    /// that its key is not stored yet.
+    mutating func insert(_ entry: Entry, hash: UInt64) {
+        let index = Self.shard(of: hash)
+        if (shards[index].count + 1) * 4 > shards[index].entries.count * 3 {
+            grow(shard: index, to: max(16, shards[index].entries.count * 2))
+        }
+        Self.place(entry, in: &shards[index])
+        shards[index].count += 1
+        count += 1
+    }
+
+    /// Removes the first entry stored under `hash` that `matches`, if there is one.
+    mutating func remove(hash: UInt64, where matches: (Entry) -> Bool) {
+        let index = Self.shard(of: hash)
+        guard !shards[index].entries.isEmpty else { return }
+        let mask = shards[index].mask
+        var hole = Int(truncatingIfNeeded: hash) & mask
+        while !shards[index].entries[hole].isEmpty {
+            if matches(shards[index].entries[hole]) { break }
+            hole = (hole + 1) & mask
+        }
+        guard !shards[index].entries[hole].isEmpty else { return }
+        // Pull later entries of the probe run into the hole when their home slot allows it, so
+        // lookups never need tombstones.
+        var next = (hole + 1) & mask
+        while !shards[index].entries[next].isEmpty {
+            let home = Int(truncatingIfNeeded: shards[index].entries[next].slotBits) & mask
+            if (next - home) & mask >= (next - hole) & mask {
+                shards[index].entries[hole] = shards[index].entries[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        shards[index].entries[hole] = .empty
+        shards[index].count -= 1
+        count -= 1
+    }
+
+    /// Makes room for `total` entries in all, so that filling the table (at recovery) does not
+    /// rehash as it grows.
+    mutating func reserveCapacity(_ total: Int) {
+        let perShard = ShardedCapacity.perShard(total, shards: shards.count) * 4 / 3 + 1
+        var capacity = 16
+        while capacity < perShard { capacity *= 2 }
+        for index in shards.indices where shards[index].entries.count < capacity {
+            grow(shard: index, to: capacity)
+        }
+    }
+
+    private mutating func grow(shard index: Int, to capacity: Int) {
+        var grown = Shard(entries: [Entry](repeating: .empty, count: capacity), count: shards[index].count)
+        for entry in shards[index].entries where !entry.isEmpty {
+            Self.place(entry, in: &grown)
+        }
+        shards[index] = grown
+    }
+
+    private static func place(_ entry: Entry, in shard: inout Shard) {
+        var slot = Int(truncatingIfNeeded: entry.slotBits) & shard.mask
+        while !shard.entries[slot].isEmpty { slot = (slot + 1) & shard.mask }
+        shard.entries[slot] = entry
+    }
+}
