@@ -196,6 +196,9 @@ struct EventNormaliserTests {
     @Test func withoutSentAtTheClientTimeIsUsedAsIs() throws {
         let event = try harness.normalise(#"{"type":"track","event":"X","userId":"u","timestamp":"2025-12-24T18:00:00.5Z"}"#)
         #expect(event.timestamp == TestEvents.time("2025-12-24T18:00:00.500Z"))
+        // Read in place when it has nothing to unescape; decoded first when it has.
+        let escaped = try harness.normalise(#"{"type":"track","event":"X","userId":"u","timestamp":"2025-12-24T18:00:00\u002e5\u005A"}"#)
+        #expect(escaped.timestamp == event.timestamp)
     }
 
     @Test func withoutClientTimeTheReceivedTimeIsUsed() throws {

@@ -51,6 +51,16 @@ public struct JSONValue: Sendable {
         }
     }
 
+    /// Calls `body` with a string's UTF-8 bytes as they stand in the document, without making a
+    /// `String`; nil when this is not a string or holds an escape (whose bytes need decoding).
+    public func withUnescapedStringBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        let e = entry
+        guard e.kindBits == JSONTape.kindString, !e.flag else { return nil }
+        return storage.bytes.withUnsafeBufferPointer { buf in
+            body(UnsafeBufferPointer(rebasing: buf[Int(e.start) + 1 ..< Int(e.end) - 1]))
+        }
+    }
+
     /// True if this is a string containing at least one backslash escape.
     public var stringHasEscapes: Bool {
         let e = entry

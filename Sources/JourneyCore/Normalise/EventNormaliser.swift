@@ -294,7 +294,10 @@ struct EventFieldReader {
     }
 
     func optionalTimestamp(_ key: String) throws(EventRejection) -> Timestamp? {
-        guard let text = try optionalString(key) else { return nil }
+        guard let value = field(key) else { return nil }
+        // Read in place: no `String` is made for a well-formed date-time, the common case.
+        if let timestamp = value.withUnescapedStringBytes(Timestamp.parse) ?? nil { return timestamp }
+        guard let text = value.string else { throw EventRejection("\(key): expected a string") }
         guard let timestamp = Timestamp(rfc3339: text) else {
             throw EventRejection("\(key): \"\(text.prefix(40))\" is not an ISO 8601 / RFC 3339 date-time")
         }

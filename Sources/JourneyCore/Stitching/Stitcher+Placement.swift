@@ -225,7 +225,7 @@ extension Stitcher {
             let slot = owner[Int(link)]
             if slot < 0 {
                 if pending.contains(link) { continue }
-                let current = (group.map { profiles[Int($0)]!.typeCounts[type] ?? 0 } ?? 0) + (pendingCounts[type] ?? 0)
+                let current = (group.flatMap { profiles[Int($0)]?.typeCounts[type] } ?? 0) + (pendingCounts[type] ?? 0)
                 if let limit = policy.limit(for: type), current + 1 > limit {
                     linksRefused += 1
                     continue
@@ -247,11 +247,11 @@ extension Stitcher {
         for link in pending { adopt(link, into: slot) }
         attach(placement, to: slot)
         let (at, messageID) = cause(of: placement)
-        let profileID = profiles[Int(slot)]!.id
+        let profileID = liveProfileID(slot)
         for refusal in refused {
             counters.blockedMerges += 1
             profiles[Int(slot)]!.history.append(
-                MergeRecord(from: profiles[Int(refusal.slot)]!.id, into: profileID, at: at, messageID: messageID, reason: refusal.reason))
+                MergeRecord(from: liveProfileID(refusal.slot), into: profileID, at: at, messageID: messageID, reason: refusal.reason))
         }
         profiles[Int(slot)]!.linksRefused += linksRefused
         counters.linksRefused += linksRefused
@@ -268,6 +268,14 @@ extension Stitcher {
         if case .touchpoint(let touchpoint) = placement {
             noteLatest(touchpoint.reference, inComponentOf: root)
         }
+    }
+
+    /// The id of the live profile in `slot`. Placement reads profiles through optional chaining
+    /// (`profiles[slot]?.field`), which reads the field in place: `profiles[slot]!.field` copies
+    /// the whole record first, retaining and releasing every array and table in it.
+    func liveProfileID(_ slot: Int32) -> ProfileID {
+        guard let id = profiles[Int(slot)]?.id else { preconditionFailure("slot \(slot) holds no profile") }
+        return id
     }
 
     /// Joins the components of two identifiers, keeping the later of their latest events.
@@ -310,10 +318,10 @@ extension Stitcher {
         // Fields are read through the subscript: binding a whole record would copy (retain) all of it.
         for (type, limit) in policy.limits {
             let existing = group.map { profiles[Int($0)]!.typeCounts[type] ?? 0 } ?? 0
-            let total = existing + (pendingCounts[type] ?? 0) + (profiles[Int(slot)]!.typeCounts[type] ?? 0)
+            let total = existing + (pendingCounts[type] ?? 0) + (profiles[Int(slot)]?.typeCounts[type] ?? 0)
             if total > limit { return .limit(type) }
         }
-        if let group, SplitRules.conflict(profiles[Int(group)]!.pins, profiles[Int(slot)]!.pins) { return .keptApart }
+        if let group, SplitRules.conflict(profiles[Int(group)]?.pins ?? [], profiles[Int(slot)]?.pins ?? []) { return .keptApart }
         return nil
     }
 
