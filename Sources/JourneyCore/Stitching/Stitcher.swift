@@ -201,13 +201,24 @@ public struct Stitcher: Sendable {
     /// Stores the events `unstored` names — found in this stitcher, unchanged since — without
     /// looking them up again, and returns how many of `events` were duplicates. Settles as
     /// `apply(_:settling:)` does.
-    public mutating func apply(_ events: [NormalisedEvent], unstored: UnstoredEvents, settling: Bool = true) -> Int {
-        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
-            let sourceIndex = sources.intern(events[index].source)
-            let fingerprint = fingerprint ?? withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
-            storeNew(events[index], sourceIndex: sourceIndex, fingerprint: fingerprint)
-        }
+    ///
+    /// Takes the events out of the batch one by one, in order (`removeLast` of the reversed
+    /// batch moves an event out), so that each reaches `storeNew` without being copied: passing
+    /// an element of an array that stays alive copies all its strings and arrays. The caller
+    /// should give the batch up (`consume`); a batch still referenced elsewhere is copied whole.
+    public mutating func apply(_ events: consuming [NormalisedEvent], unstored: UnstoredEvents, settling: Bool = true) -> Int {
         let duplicates = events.count - unstored.indices.count
+        // Through the buffer, whose swaps move elements; Array's own reverse copies them.
+        events.withUnsafeMutableBufferPointer { $0.reverse() }
+        var taken = 0
+        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
+            events.removeLast(index - taken)
+            let event = events.removeLast()
+            taken = index + 1
+            let sourceIndex = sources.intern(event.source)
+            let fingerprint = fingerprint ?? withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+            storeNew(event, sourceIndex: sourceIndex, fingerprint: fingerprint)
+        }
         counters.duplicates += duplicates
         if settling { settle() }
         return duplicates

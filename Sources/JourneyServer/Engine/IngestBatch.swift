@@ -18,6 +18,12 @@ public struct IngestBatch: Sendable {
     public var count: Int { events.count }
     public var isEmpty: Bool { events.isEmpty }
 
+    /// The events and their records, for the engine; consuming, so the events array is handed on
+    /// without another reference to it (`Stitcher.apply` then takes events out without copies).
+    consuming func parts() -> (events: [NormalisedEvent], records: WALBatch) {
+        (events, records)
+    }
+
     public mutating func append(_ event: NormalisedEvent) {
         encoder.removeAll()
         event.encode(into: &encoder)

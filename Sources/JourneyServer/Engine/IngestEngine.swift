@@ -84,21 +84,28 @@ public actor IngestEngine {
 
     /// Logs the batch's new events to the WAL and stitches them, in order. Events carrying an
     /// identifier suppressed by an erasure are refused (`Receipt.suppressed`).
-    public func ingest(_ batch: IngestBatch) throws(Unavailable) -> Receipt {
+    /// The caller hands the batch over (`consume`), so that its events are stored without copies.
+    public func ingest(_ batch: consuming IngestBatch) throws(Unavailable) -> Receipt {
         guard let wal else { throw .starting }
+        var kept: [NormalisedEvent]
+        let records: WALBatch
+        (kept, records) = batch.parts()
         // One call each into the stitcher per batch: reading the actor's stored stitcher inside a
         // per-event loop would copy it (retaining every table) for each event.
-        let suppressed = stitcher.suppressedIndices(in: batch.events)
-        let keptIndices = suppressed.isEmpty ? Array(batch.events.indices) : batch.events.indices.filter { !suppressed.contains($0) }
-        let kept = suppressed.isEmpty ? batch.events : keptIndices.map { batch.events[$0] }
+        let suppressed = stitcher.suppressedIndices(in: kept)
+        var keptIndices = Array(kept.indices)
+        if !suppressed.isEmpty {
+            keptIndices.removeAll { suppressed.contains($0) }
+            kept = keptIndices.map { kept[$0] }
+        }
         let unstored = stitcher.unstored(in: kept)
         let position: UInt64
         do {
-            position = try wal.append(batch.records.records(at: unstored.indices.map { keptIndices[$0] }))
+            position = try wal.append(records.records(at: unstored.indices.map { keptIndices[$0] }))
         } catch {
             throw .wal(error)
         }
-        let duplicates = stitcher.apply(kept, unstored: unstored, settling: false)
+        let duplicates = stitcher.apply(consume kept, unstored: unstored, settling: false)
         settleIfDue()
         logNotices()
         return Receipt(duplicates: duplicates, suppressed: suppressed, position: position, wal: wal)

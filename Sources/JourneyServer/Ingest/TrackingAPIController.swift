@@ -173,10 +173,11 @@ struct TrackingAPIController: Sendable {
             }
         }
         var duplicates = 0
-        var accepted = events.count
-        if !events.isEmpty {
+        let valid = events.count
+        var accepted = valid
+        if valid > 0 {
             do {
-                let receipt = try await engine.ingest(events)
+                let receipt = try await engine.ingest(consume events)
                 for index in receipt.suppressed {
                     rejected.append(.init(index: itemIndexes[index], error: DeadLetter.suppressedReason))
                     letters.append(.suppressed(receivedAt: envelope.receivedAt, source: envelope.source.name))
@@ -189,7 +190,7 @@ struct TrackingAPIController: Sendable {
                 metrics.duplicates(duplicates, source: envelope.source.name, listener: .http)
                 metrics.acknowledged(after: ContinuousClock.now - started, listener: .http)
             } catch {
-                repeats.log(logger, .warning, "events not accepted", metadata: ["error": "\(error)", "events": "\(events.count)"])
+                repeats.log(logger, .warning, "events not accepted", metadata: ["error": "\(error)", "events": "\(valid)"])
                 return IngestResponse.refused(
                     .serviceUnavailable, "\(error); nothing from this request was acknowledged, send it again",
                     headers: [.retryAfter: IngestResponse.retryAfterSeconds])

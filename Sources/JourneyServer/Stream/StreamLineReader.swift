@@ -35,6 +35,13 @@ struct StreamLineReader: Sendable {
         var errorLines = ByteBuffer()
         var deadLetters: [DeadLetter] = []
         var fatal: String?
+
+        /// The events, for handing over to the engine as their only holder.
+        mutating func takeEvents() -> IngestBatch {
+            var taken = IngestBatch()
+            swap(&taken, &events)
+            return taken
+        }
     }
 
     /// Reads until the client closes, the connection fails, the task is cancelled (graceful
@@ -60,9 +67,11 @@ struct StreamLineReader: Sendable {
                 var chunk = process(buffer)
                 await keepRejected(&chunk)
                 var receipt: IngestEngine.Receipt?
-                if !chunk.events.isEmpty {
+                let eventCount = chunk.events.count
+                if eventCount > 0 {
                     do {
-                        receipt = try await ingest.engine.ingest(chunk.events)
+                        let events = chunk.takeEvents()
+                        receipt = try await ingest.engine.ingest(consume events)
                         if let suppressed = receipt?.suppressed, !suppressed.isEmpty {
                             await refuseSuppressed(suppressed, in: &chunk)
                         }
@@ -76,7 +85,7 @@ struct StreamLineReader: Sendable {
                     }
                 }
                 if let receipt, let source {
-                    ingest.metrics.eventsReceived(chunk.events.count - receipt.suppressed.count, source: source.name, listener: .stream)
+                    ingest.metrics.eventsReceived(eventCount - receipt.suppressed.count, source: source.name, listener: .stream)
                     ingest.metrics.duplicates(receipt.duplicates, source: source.name, listener: .stream)
                 }
                 settlements.yield(
