@@ -35,10 +35,11 @@ let package = Package(
         .systemLibrary(name: "CIsal", path: "Sources/CIsal"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
+        .systemLibrary(name: "CMemoryHints", path: "Sources/CMemoryHints"),
         .target(name: "CSystemSupport"),
         .target(
             name: "JourneyCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CMemoryHints", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -33,6 +33,11 @@ struct MessageIndex {
         table.first(hash: fingerprint) { $0.fingerprint == fingerprint && matches($0.location) }?.location
     }
 
+    /// Starts loading the slot of `fingerprint` (`ShardedProbeTable.prefetch(hash:)`).
+    func prefetch(_ fingerprint: UInt64) {
+        table.prefetch(hash: fingerprint)
+    }
+
     /// Adds an entry; the caller has checked that the pair is not stored yet.
     mutating func insert(_ fingerprint: UInt64, at location: PayloadLocation) {
         table.insert(Entry(fingerprint: fingerprint, location: location), hash: fingerprint)

@@ -1,3 +1,5 @@
+import CMemoryHints
+
 /// What a `ShardedProbeTable` stores: a small trivial value that refers to its key (a payload
 /// location, an interned id) instead of holding it, and keeps the low bits of the key's hash.
 protocol ProbeTableEntry: Sendable {
@@ -42,6 +44,16 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
             slot = (slot + 1) & shard.mask
         }
         return nil
+    }
+
+    /// Starts loading the slot where a lookup or insertion under `hash` begins. The table is far
+    /// larger than the CPU's caches, so each lookup waits for memory; a batch that announces the
+    /// hashes it will look up a few steps ahead has those loads overlap instead.
+    func prefetch(hash: UInt64) {
+        shards[Self.shard(of: hash)].entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return }
+            journeyd_prefetch(base + (Int(truncatingIfNeeded: hash) & (entries.count - 1)))
+        }
     }
 
     /// Adds an entry under `hash` (whose low bits are `entry.slotBits`); the caller has checked

@@ -123,15 +123,26 @@ public struct Stitcher: Sendable {
         var firstEntry = FingerprintPositions(count: events.count)
         struct Delivery: Hashable { let source: String; let messageID: String }
         var newSourceDeliveries = Set<Delivery>()
+        // Every fingerprint first (nil: a source not seen yet), so that each lookup can start
+        // loading the dedup index's slot a few events ahead.
+        let keys = events.map { event in
+            sources.index(of: event.source).map { source in
+                (source: source, fingerprint: withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: source, messageID: $0) })
+            }
+        }
+        for ahead in keys.prefix(Self.prefetchDistance) { ahead.map { messageIndex.prefetch($0.fingerprint) } }
         for index in events.indices {
-            guard let source = sources.index(of: events[index].source) else {
+            if index + Self.prefetchDistance < keys.count, let ahead = keys[index + Self.prefetchDistance] {
+                messageIndex.prefetch(ahead.fingerprint)
+            }
+            guard let (source, fingerprint) = keys[index] else {
                 // A source not seen yet: nothing of it is stored; only the batch can repeat an id.
                 if newSourceDeliveries.insert(Delivery(source: events[index].source, messageID: events[index].messageID)).inserted {
                     result.append(index, fingerprint: nil)
                 }
                 continue
             }
-            let (fingerprint, stored) = lookUp(source: source, messageID: events[index].messageID)
+            let stored = withUTF8Bytes(of: events[index].messageID) { storedLocation(source: source, messageID: $0, fingerprint: fingerprint) != nil }
             if stored { continue }
             if let entry = firstEntry.first(fingerprint, orRecord: result.indices.count) {
                 // Almost always the same id again; compare every earlier id with this fingerprint
@@ -146,6 +157,10 @@ public struct Stitcher: Sendable {
         }
         return result
     }
+
+    /// How many events ahead a batch starts loading the dedup index's slots: enough to cover a
+    /// load from memory, few enough that the loaded lines are still cached when they are used.
+    static let prefetchDistance = 8
 
     /// The dedup fingerprint of a message id from an interned source, and whether it is stored.
     private func lookUp(source: UInt32, messageID: String) -> (fingerprint: UInt64, stored: Bool) {
@@ -211,7 +226,10 @@ public struct Stitcher: Sendable {
         // Through the buffer, whose swaps move elements; Array's own reverse copies them.
         events.withUnsafeMutableBufferPointer { $0.reverse() }
         var taken = 0
-        for (index, fingerprint) in zip(unstored.indices, unstored.fingerprints) {
+        for (entry, (index, fingerprint)) in zip(unstored.indices, unstored.fingerprints).enumerated() {
+            // The slot an event two places on will be indexed at was loaded by `unstored(in:)`
+            // and may have left the cache since.
+            if entry + 2 < unstored.fingerprints.count, let ahead = unstored.fingerprints[entry + 2] { messageIndex.prefetch(ahead) }
             events.removeLast(index - taken)
             let event = events.removeLast()
             taken = index + 1
