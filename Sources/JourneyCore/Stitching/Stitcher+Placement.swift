@@ -396,20 +396,27 @@ extension Stitcher {
     }
 
     private mutating func attach(_ placement: Placement, to slot: Int32) {
-        var record = profiles[Int(slot)].take()!
+        // Taken out, updated and swapped back in: assigning a record into `profiles` copies it
+        // (retaining each of its arrays and tables).
+        var record = profiles[Int(slot)].take()
+        attach(placement, to: &record!)
+        swap(&profiles[Int(slot)], &record)
+    }
+
+    private mutating func attach(_ placement: Placement, to record: inout ProfileRecord) {
         switch placement {
         case .touchpoint(let touchpoint):
             let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
             record.touchpoints.insert(touchpoint, at: position)
             record.noteTouch(channel: touchpoint.channelIndex, phase: touchpoint.phase, at: touchpoint.timestamp)
-            payloads.payload(of: touchpoint) { payload in
-                let traits = payload.traits
-                guard !traits.bytes.isEmpty else { return }
+            let traits = payloads.payload(of: touchpoint) { payload -> [(key: String, entry: TraitEntry)] in
+                guard !payload.traits.bytes.isEmpty else { return [] }
                 let setBy = TouchKey(
                     timestamp: touchpoint.timestamp, messageID: String(decoding: payload.messageID, as: UTF8.self),
                     source: sources[touchpoint.sourceIndex])
-                for trait in traits.decoded() { record.setTrait(trait.key, TraitEntry(json: trait.json, setBy: setBy)) }
+                return payload.traits.decoded().map { ($0.key, TraitEntry(json: $0.json, setBy: setBy)) }
             }
+            for trait in traits { record.setTrait(trait.key, trait.entry) }
             if let pin = splitRules.pin(at: touchpoint.payload) { record.pins.append(pin) }
         case .retained(let retained):
             record.lastSeen = max(record.lastSeen, retained.history.anchor.timestamp)
@@ -419,7 +426,6 @@ extension Stitcher {
             if record.retained == nil { record.retained = retained.history } else { record.retained!.absorb(retained.history) }
         }
         enforceCap(&record)
-        profiles[Int(slot)] = record
     }
 
     /// Drops the oldest touchpoints past the per-profile cap; they stop counting as stored

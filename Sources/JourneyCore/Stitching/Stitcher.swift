@@ -125,9 +125,10 @@ public struct Stitcher: Sendable {
         var newSourceDeliveries = Set<Delivery>()
         // Every fingerprint first (nil: a source not seen yet), so that each lookup can start
         // loading the dedup index's slot a few events ahead.
-        let keys = events.map { event in
-            sources.index(of: event.source).map { source in
-                (source: source, fingerprint: withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: source, messageID: $0) })
+        // (By index: mapping over the events themselves would copy each one.)
+        let keys = events.indices.map { index in
+            sources.index(of: events[index].source).map { source in
+                (source: source, fingerprint: withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: source, messageID: $0) })
             }
         }
         for ahead in keys.prefix(Self.prefetchDistance) { ahead.map { messageIndex.prefetch($0.fingerprint) } }
