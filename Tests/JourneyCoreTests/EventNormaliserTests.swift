@@ -193,6 +193,23 @@ struct EventNormaliserTests {
         #expect(slow.timestamp == TestEvents.time("2026-03-01T11:59:59.250Z"))
     }
 
+    /// Top-level fields are located in one pass over the members (`EventFieldDirectory`); names
+    /// written with escapes are still found (by name), and a repeated member keeps its last value.
+    @Test func fieldsAreFoundWhateverTheirOrderEscapesOrRepetition() throws {
+        let plain = try harness.normalise(#"{"userId":"u-1","event":"Order Completed","messageId":"m-1","type":"track"}"#)
+        #expect(plain.type == .track && plain.name == "Order Completed" && plain.messageID == "m-1")
+        #expect(plain.identifiers == [Identifier(type: .userID, value: "u-1")])
+        let escaped = try harness.normalise(#"{"type":"track","event":"Signed Up","userId":"u-2","messageId":"m-2"}"#)
+        #expect(escaped.name == "Signed Up" && escaped.identifiers == [Identifier(type: .userID, value: "u-2")])
+        let repeated = try harness.normalise(#"{"type":"track","event":"First","userId":"u-3","event":"Second","messageId":"m-3","userId":null,"anonymousId":"a-3"}"#)
+        #expect(repeated.name == "Second")
+        #expect(repeated.identifiers == [Identifier(type: .anonymousID, value: "a-3")])
+        for field in EventField.allCases {
+            #expect(Array(field.key.utf8).withUnsafeBufferPointer { EventField(name: $0) } == field)
+        }
+        #expect(Array("originalTimestamps".utf8).withUnsafeBufferPointer { EventField(name: $0) } == nil)
+    }
+
     @Test func withoutSentAtTheClientTimeIsUsedAsIs() throws {
         let event = try harness.normalise(#"{"type":"track","event":"X","userId":"u","timestamp":"2025-12-24T18:00:00.5Z"}"#)
         #expect(event.timestamp == TestEvents.time("2025-12-24T18:00:00.500Z"))

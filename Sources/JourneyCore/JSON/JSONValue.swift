@@ -210,6 +210,24 @@ public struct JSONValue: Sendable {
         return v
     }
 
+    /// Calls `body` with each member's name as written (the bytes between its quotes), whether
+    /// the name holds escapes, and the tape position of its value (`JSONValue(storage:index:)`),
+    /// in source order, duplicates included. Nothing happens unless this is an object.
+    func forEachMember(_ body: (UnsafeBufferPointer<UInt8>, Bool, Int) -> Void) {
+        let e = entry
+        guard e.kindBits == JSONTape.kindObject else { return }
+        let end = Int(e.next)
+        let tape = storage.tape
+        storage.bytes.withUnsafeBufferPointer { bytes in
+            var k = index + 1
+            while k < end {
+                let key = tape[k]
+                body(UnsafeBufferPointer(rebasing: bytes[Int(key.start) + 1 ..< Int(key.end) - 1]), key.flag, k + 1)
+                k = Int(tape[k + 1].next)
+            }
+        }
+    }
+
     @usableFromInline
     func lookup(_ target: UnsafeBufferPointer<UInt8>) -> JSONValue? {
         let end = Int(entry.next)

@@ -61,19 +61,19 @@ public struct EventNormaliser: Sendable {
 
         let (type, name, payload) = try phaseInputs(reader, impliedType: envelope.impliedType)
         // A blank messageId is no id at all: taken as given, it would make every later event of the source a duplicate.
-        let givenMessageID = try reader.optionalString("messageId").flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
+        let givenMessageID = try reader.optionalString(.messageId).flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
         let messageID = givenMessageID ?? derivedMessageID(item, source: envelope.source)
         guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
 
-        if type == .group, try reader.optionalIdentifierText("groupId") == nil {
+        if type == .group, try reader.optionalIdentifierText(.groupId) == nil {
             throw EventRejection("groupId: a group call needs a groupId")
         }
 
         let timestamp = try correctedTimestamp(reader, envelope: envelope)
-        var identifiers = try collectIdentifiers(reader, type: type)
+        let identifiers = try collectIdentifiers(reader, type: type)
         var aliasPreviousID: String?
         if type == .alias {
-            guard let previous = try reader.optionalIdentifierText("previousId") else {
+            guard let previous = try reader.optionalIdentifierText(.previousId) else {
                 throw EventRejection("previousId: an alias call needs a previousId")
             }
             guard identifiers.contains(where: { $0.type == .userID }) else {
@@ -85,7 +85,6 @@ public struct EventNormaliser: Sendable {
         guard !identifiers.isEmpty else {
             throw EventRejection("no usable identifier: userId and anonymousId are missing or on the junk-value blocklist")
         }
-        identifiers = deduplicated(identifiers)
 
         let properties = payload.map { Self.compactJSON($0.rawBytes) } ?? []
         return NormalisedEvent(
@@ -109,22 +108,22 @@ public struct EventNormaliser: Sendable {
         let name: String?
         switch type {
         case .track:
-            guard let event = try reader.optionalString("event"), !event.isEmpty else {
+            guard let event = try reader.optionalString(.event), !event.isEmpty else {
                 throw EventRejection("event: a track call needs a non-empty \"event\" name")
             }
             name = event
         case .page, .screen:
-            name = try reader.optionalString("name")
+            name = try reader.optionalString(.name)
         case .identify, .group, .alias:
             name = nil
         }
-        let payloadField = (type == .identify || type == .group) ? "traits" : "properties"
+        let payloadField: EventField = (type == .identify || type == .group) ? .traits : .properties
         return (type, name, try reader.optionalObject(payloadField))
     }
 
     private func eventType(_ reader: EventFieldReader, implied: EventType?) throws(EventRejection) -> EventType {
         if let implied { return implied }
-        guard let text = try reader.optionalString("type") else {
+        guard let text = try reader.optionalString(.type) else {
             throw EventRejection("type: missing; expected one of track, identify, page, screen, group, alias")
         }
         guard let type = EventType(rawValue: text) else {
@@ -135,9 +134,9 @@ public struct EventNormaliser: Sendable {
 
     /// `receivedAt − (sentAt − timestamp)` when both client times are known (Segment's clock-skew correction).
     private func correctedTimestamp(_ reader: EventFieldReader, envelope: Envelope) throws(EventRejection) -> Timestamp {
-        var original = try reader.optionalTimestamp("originalTimestamp")
-        if original == nil { original = try reader.optionalTimestamp("timestamp") }
-        var sentAt = try reader.optionalTimestamp("sentAt")
+        var original = try reader.optionalTimestamp(.originalTimestamp)
+        if original == nil { original = try reader.optionalTimestamp(.timestamp) }
+        var sentAt = try reader.optionalTimestamp(.sentAt)
         if sentAt == nil { sentAt = envelope.batchSentAt }
         guard let original else { return envelope.receivedAt }
         guard let sentAt else { return original }
@@ -151,13 +150,15 @@ public struct EventNormaliser: Sendable {
     private func collectIdentifiers(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [Identifier] {
         var found: [Identifier] = []
         found.reserveCapacity(4)
+        // Each identifier once, at its first place: events carry a handful, so a linear scan
+        // beats hashing into a set.
         func add(_ raw: String?, _ identifierType: IdentifierType) {
-            if let raw, let identifier = settings.identifiers.normalise(raw, as: identifierType) {
+            if let raw, let identifier = settings.identifiers.normalise(raw, as: identifierType), !found.contains(identifier) {
                 found.append(identifier)
             }
         }
-        add(try reader.optionalIdentifierText("userId"), .userID)
-        add(try reader.optionalIdentifierText("anonymousId"), .anonymousID)
+        add(try reader.optionalIdentifierText(.userId), .userID)
+        add(try reader.optionalIdentifierText(.anonymousId), .anonymousID)
         add(reader.lenientText(reader.contextValue(FieldPaths.deviceID)), .deviceID)
         if type == .identify {
             add(reader.lenientText(reader.item[path: FieldPaths.traitsEmail]), .email)
@@ -194,20 +195,12 @@ public struct EventNormaliser: Sendable {
                 traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
             }
         }
-        if type == .identify, let own = try reader.optionalObject("traits") {
+        if type == .identify, let own = try reader.optionalObject(.traits) {
             for member in own.members {
                 traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
             }
         }
         return traits
-    }
-
-    /// Events carry a handful of identifiers, so a linear scan beats hashing into a set.
-    private func deduplicated(_ identifiers: [Identifier]) -> [Identifier] {
-        var unique: [Identifier] = []
-        unique.reserveCapacity(identifiers.count)
-        for identifier in identifiers where !unique.contains(identifier) { unique.append(identifier) }
-        return unique
     }
 
     /// Validated JSON text without line breaks, so stored properties and traits never carry raw
@@ -244,19 +237,28 @@ enum FieldPaths {
 /// Typed access to an event's fields, with batch-context fallback for `context.*`.
 struct EventFieldReader {
     let item: JSONValue
+    /// Where the top-level fields are; nil when they are read by name (a member name with escapes).
+    private let directory: EventFieldDirectory?
     /// The event's own `context` object, looked up once.
     let context: JSONValue?
     let batchContext: JSONValue?
 
     init(item: JSONValue, batchContext: JSONValue?) {
         self.item = item
-        self.context = item["context"]
+        let directory = EventFieldDirectory(item)
+        self.directory = directory
+        self.context = Self.member(.context, of: item, directory)
         self.batchContext = batchContext
     }
 
+    private static func member(_ field: EventField, of item: JSONValue, _ directory: EventFieldDirectory?) -> JSONValue? {
+        guard let directory else { return item[field.key] }
+        return directory.position(of: field).map { JSONValue(storage: item.storage, index: $0) }
+    }
+
     /// A field's value, treating JSON `null` as absent.
-    func field(_ key: String) -> JSONValue? {
-        guard let value = item[key], !value.isNull else { return nil }
+    func field(_ field: EventField) -> JSONValue? {
+        guard let value = Self.member(field, of: item, directory), !value.isNull else { return nil }
         return value
     }
 
@@ -273,33 +275,33 @@ struct EventFieldReader {
         return value
     }
 
-    func optionalString(_ key: String) throws(EventRejection) -> String? {
-        guard let value = field(key) else { return nil }
-        guard let text = value.string else { throw EventRejection("\(key): expected a string") }
+    func optionalString(_ field: EventField) throws(EventRejection) -> String? {
+        guard let value = self.field(field) else { return nil }
+        guard let text = value.string else { throw EventRejection("\(field.key): expected a string") }
         return text
     }
 
     /// Ids may be strings or integers (some SDKs send numeric user ids); integers keep their JSON text.
-    func optionalIdentifierText(_ key: String) throws(EventRejection) -> String? {
-        guard let value = field(key) else { return nil }
+    func optionalIdentifierText(_ field: EventField) throws(EventRejection) -> String? {
+        guard let value = self.field(field) else { return nil }
         if let text = value.string { return text }
         if value.kind == .number, value.int64 != nil { return String(decoding: value.rawBytes, as: UTF8.self) }
-        throw EventRejection("\(key): expected a string or an integer")
+        throw EventRejection("\(field.key): expected a string or an integer")
     }
 
-    func optionalObject(_ key: String) throws(EventRejection) -> JSONValue? {
-        guard let value = field(key) else { return nil }
-        guard value.kind == .object else { throw EventRejection("\(key): expected an object") }
+    func optionalObject(_ field: EventField) throws(EventRejection) -> JSONValue? {
+        guard let value = self.field(field) else { return nil }
+        guard value.kind == .object else { throw EventRejection("\(field.key): expected an object") }
         return value
     }
 
-    func optionalTimestamp(_ key: String) throws(EventRejection) -> Timestamp? {
-        guard let value = field(key) else { return nil }
+    func optionalTimestamp(_ field: EventField) throws(EventRejection) -> Timestamp? {
+        guard let value = self.field(field) else { return nil }
         // Read in place: no `String` is made for a well-formed date-time, the common case.
         if let timestamp = value.withUnescapedStringBytes(Timestamp.parse) ?? nil { return timestamp }
-        guard let text = value.string else { throw EventRejection("\(key): expected a string") }
+        guard let text = value.string else { throw EventRejection("\(field.key): expected a string") }
         guard let timestamp = Timestamp(rfc3339: text) else {
-            throw EventRejection("\(key): \"\(text.prefix(40))\" is not an ISO 8601 / RFC 3339 date-time")
+            throw EventRejection("\(field.key): \"\(text.prefix(40))\" is not an ISO 8601 / RFC 3339 date-time")
         }
         return timestamp
     }
