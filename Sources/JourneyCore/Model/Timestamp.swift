@@ -99,13 +99,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             index += width
             return value
         }
-        func expect(_ allowed: UInt8...) -> Bool {
-            guard index < bytes.count, allowed.contains(bytes[index]) else { return false }
+        // Not variadic: a variadic parameter is an array made for every call.
+        func expect(_ allowed: UInt8, or alternative: UInt8? = nil) -> Bool {
+            guard index < bytes.count, bytes[index] == allowed || bytes[index] == alternative else { return false }
             index += 1
             return true
         }
         guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
-            let day = number(2), expect(UInt8(ascii: "T"), UInt8(ascii: "t")),
+            let day = number(2), expect(UInt8(ascii: "T"), or: UInt8(ascii: "t")),
             let hour = number(2), expect(UInt8(ascii: ":")), let minute = number(2), expect(UInt8(ascii: ":")),
             let second = number(2)
         else { return nil }
