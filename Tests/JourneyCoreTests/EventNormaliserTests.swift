@@ -208,6 +208,10 @@ struct EventNormaliserTests {
             #expect(Array(field.key.utf8).withUnsafeBufferPointer { EventField(name: $0) } == field)
         }
         #expect(Array("originalTimestamps".utf8).withUnsafeBufferPointer { EventField(name: $0) } == nil)
+        // The directory has a slot for every field.
+        let everyField = try JSONDocument(string: "{" + EventField.allCases.map { "\"\($0.key)\":\($0.rawValue)" }.joined(separator: ",") + "}")
+        let directory = try #require(EventFieldDirectory(everyField.root))
+        #expect(EventField.allCases.allSatisfy { directory.position(of: $0) != nil })
     }
 
     @Test func withoutSentAtTheClientTimeIsUsedAsIs() throws {

@@ -1,4 +1,5 @@
-/// The top-level fields of an event that normalisation reads.
+/// The top-level fields of an event that normalisation reads (`EventFieldDirectory` keeps one
+/// slot per case: 14).
 enum EventField: Int, CaseIterable {
     case type, event, name, messageId, userId, anonymousId, groupId, previousId
     case timestamp, originalTimestamp, sentAt, properties, traits, context
@@ -6,13 +7,13 @@ enum EventField: Int, CaseIterable {
     /// The member name, as written in events and in refusals.
     var key: String { String(describing: self) }
 
-    /// The field named by `key` (a member name without escapes): by length, then by bytes, with
-    /// no string made (a test checks that every case is found by its `key`).
-    init?(name key: UnsafeBufferPointer<UInt8>) {
-        guard let base = key.baseAddress else { return nil }
-        func named(_ name: StaticString) -> Bool { JSONStringDecoding.equalBytes(name.utf8Start, base, key.count) }
+    /// The field a member name (written without escapes) names: matched by length, then by
+    /// bytes, with no string made (a test checks that every case is found by its `key`).
+    init?(name bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return nil }
+        func named(_ name: StaticString) -> Bool { JSONStringDecoding.equalBytes(name.utf8Start, base, bytes.count) }
         let field: EventField?
-        switch key.count {
+        switch bytes.count {
         case 4: field = named("type") ? .type : named("name") ? .name : nil
         case 5: field = named("event") ? .event : nil
         case 6: field = named("userId") ? .userId : named("sentAt") ? .sentAt : named("traits") ? .traits : nil

@@ -317,7 +317,7 @@ extension Stitcher {
     private func joinConflict(group: Int32?, pendingCounts: SmallMap<IdentifierType, Int>, joining slot: Int32) -> MergeRecord.Reason? {
         // Fields are read through the subscript: binding a whole record would copy (retain) all of it.
         for (type, limit) in policy.limits {
-            let existing = group.map { profiles[Int($0)]!.typeCounts[type] ?? 0 } ?? 0
+            let existing = group.flatMap { profiles[Int($0)]?.typeCounts[type] } ?? 0
             let total = existing + (pendingCounts[type] ?? 0) + (profiles[Int(slot)]?.typeCounts[type] ?? 0)
             if total > limit { return .limit(type) }
         }

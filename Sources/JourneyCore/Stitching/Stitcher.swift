@@ -124,8 +124,8 @@ public struct Stitcher: Sendable {
         struct Delivery: Hashable { let source: String; let messageID: String }
         var newSourceDeliveries = Set<Delivery>()
         // Every fingerprint first (nil: a source not seen yet), so that each lookup can start
-        // loading the dedup index's slot a few events ahead.
-        // (By index: mapping over the events themselves would copy each one.)
+        // loading the dedup index's slot a few events ahead. By index: mapping over the events
+        // themselves would copy each one.
         let keys = events.indices.map { index in
             sources.index(of: events[index].source).map { source in
                 (source: source, fingerprint: withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: source, messageID: $0) })

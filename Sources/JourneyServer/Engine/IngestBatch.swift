@@ -24,7 +24,7 @@ public struct IngestBatch: Sendable {
         (events, records)
     }
 
-    public mutating func append(_ event: NormalisedEvent) {
+    public mutating func append(_ event: consuming NormalisedEvent) {
         encoder.removeAll()
         event.encode(into: &encoder)
         records.add(.event, payload: encoder.bytes)

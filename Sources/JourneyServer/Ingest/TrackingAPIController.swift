@@ -9,8 +9,8 @@ import NIOCore
 /// Immutable and `Sendable`; each request runs on its own task. Reading, gunzip, JSON parsing,
 /// validation and encoding the WAL records happen here, in parallel across connections; the valid
 /// events of one request go to the `IngestEngine` in a single hand-over (`IngestBatch`), and the
-/// invalid ones to the dead-letter log. Each
-/// request reads the configuration in force (sources, limits) once, when it starts.
+/// invalid ones to the dead-letter log. Each request reads the configuration in force (sources,
+/// limits) once, when it starts.
 struct TrackingAPIController: Sendable {
     let live: LiveConfiguration
     let engine: IngestEngine

@@ -76,7 +76,8 @@ public struct WALBatch: Sendable {
         ends.append(bytes.count)
     }
 
-    /// The records at `indices` (positions in this batch, ascending), framed as they are here.
+    /// The records at `indices` (positions in this batch, ascending, each at most once), framed as
+    /// they are here; all of them is this batch itself.
     public func records(at indices: [Int]) -> WALBatch {
         if indices.count == count { return self }
         var subset = WALBatch()
