@@ -407,6 +407,24 @@ struct EventNormaliserTests {
         #expect(try custom.normalise(#"{"type":"identify","userId":"u"}"#).phase == .engage)
     }
 
+    /// The word-at-a-time line-break scan agrees with a byte-by-byte one wherever the break is,
+    /// including the tail shorter than a word, and for bytes next to LF and CR in value.
+    @Test func lineBreaksAreFoundAtEveryPosition() {
+        for length in 0..<24 {
+            let plain = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            #expect(!plain.withUnsafeBufferPointer(EventNormaliser.containsLineBreak))
+            #expect(![UInt8](repeating: 0x0B, count: length).withUnsafeBufferPointer(EventNormaliser.containsLineBreak))
+            #expect(![UInt8](repeating: 0x0C, count: length).withUnsafeBufferPointer(EventNormaliser.containsLineBreak))
+            for position in 0..<length {
+                for lineBreak: UInt8 in [0x0A, 0x0D] {
+                    var bytes = plain
+                    bytes[position] = lineBreak
+                    #expect(bytes.withUnsafeBufferPointer(EventNormaliser.containsLineBreak), "length \(length), at \(position)")
+                }
+            }
+        }
+    }
+
     @Test func propertiesAndTraitsAreStoredWithoutLineBreaks() throws {
         // Senders may pretty-print; stored JSON must not carry raw newlines into JSON-lines output.
         let event = try harness.normalise("""
