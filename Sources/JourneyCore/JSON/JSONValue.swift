@@ -195,19 +195,18 @@ public struct JSONValue: Sendable {
     /// not an object or has no such key. With duplicate keys the LAST one wins
     /// (matching JavaScript's `JSON.parse`). Does not allocate for keys without escapes.
     public subscript(key: String) -> JSONValue? {
-        guard entry.kindBits == JSONTape.kindObject else { return nil }
-        if let r = key.utf8.withContiguousStorageIfAvailable({ lookup($0) }) { return r }
-        return Array(key.utf8).withUnsafeBufferPointer { lookup($0) }
+        storage.memberValueIndex(ofObjectAt: index, key: key).map { JSONValue(storage: storage, index: $0) }
     }
 
     /// Nested object lookup: `v[path: ["context", "device", "id"]]`. An empty path is `self`.
+    /// Walks tape positions, making one `JSONValue` (one retain of the document) at the end.
     public subscript(path path: [String]) -> JSONValue? {
-        var v = self
-        for k in path {
-            guard let next = v[k] else { return nil }
-            v = next
+        var position = index
+        for key in path {
+            guard let next = storage.memberValueIndex(ofObjectAt: position, key: key) else { return nil }
+            position = next
         }
-        return v
+        return JSONValue(storage: storage, index: position)
     }
 
     /// Calls `body` with each member's name as written (the bytes between its quotes), whether
@@ -228,21 +227,28 @@ public struct JSONValue: Sendable {
         }
     }
 
-    @usableFromInline
-    func lookup(_ target: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        let end = Int(entry.next)
-        let tape = storage.tape
-        var k = index + 1
-        var found = -1
-        while k < end {
-            if storage.keyEquals(k, target) { found = k + 1 }
-            k = Int(tape[k + 1].next)
-        }
-        return found < 0 ? nil : JSONValue(storage: storage, index: found)
-    }
 }
 
 extension JSONStorage {
+    /// The tape position of the value of member `key` of the object at `position`; nil when that
+    /// is not an object or has no such member. With duplicate keys the last one wins.
+    func memberValueIndex(ofObjectAt position: Int, key: String) -> Int? {
+        guard tape[position].kindBits == JSONTape.kindObject else { return nil }
+        if let found = key.utf8.withContiguousStorageIfAvailable({ memberValueIndex(ofObjectAt: position, target: $0) }) { return found }
+        return Array(key.utf8).withUnsafeBufferPointer { memberValueIndex(ofObjectAt: position, target: $0) }
+    }
+
+    private func memberValueIndex(ofObjectAt position: Int, target: UnsafeBufferPointer<UInt8>) -> Int? {
+        let end = Int(tape[position].next)
+        var k = position + 1
+        var found: Int?
+        while k < end {
+            if keyEquals(k, target) { found = k + 1 }
+            k = Int(tape[k + 1].next)
+        }
+        return found
+    }
+
     /// Compares the decoded content of string entry `k` with `target`.
     @usableFromInline
     func keyEquals(_ k: Int, _ target: UnsafeBufferPointer<UInt8>) -> Bool {
