@@ -106,6 +106,34 @@ import Testing
         #"{"type":"track","event":"Product Viewed","anonymousId":"family-ipad","messageId":"bridge","timestamp":"2024-05-01T12:00:00Z","context":{"device":{"id":"ben-device"}}}"#,
     ]
 
+    /// A batch mixing a suppressed customer's event, new events and a resend logs exactly the new
+    /// ones (the engine picks their framed records by position past the refused one): after a
+    /// crash, the WAL alone rebuilds each once.
+    @Test func aBatchWithRefusedAndRepeatedEventsIsLoggedExactly() async throws {
+        let daemon = try await DaemonProcess.start(label: "erase-wal")
+        let client = try TrackingClient(daemon: daemon)
+        let first = [Events.track("Product Viewed", userId: "ada", messageId: "ada-1"), Events.track("Product Viewed", userId: "bob", messageId: "bob-1")]
+        #expect(try await client.post("/v1/batch", Events.batch(first)).status == 200)
+        #expect(try await client.admin("/v1/profiles?type=user_id&value=ada&suppress=true", method: .DELETE).status == 200)
+        let mixed = [
+            Events.track("Order Completed", userId: "ada", messageId: "ada-2"), Events.track("Product Viewed", userId: "bob", messageId: "bob-2"),
+            Events.track("Product Viewed", userId: "bob", messageId: "bob-1"), Events.track("Order Completed", userId: "bob", messageId: "bob-3"),
+        ]
+        let reply = try await client.post("/v1/batch", Events.batch(mixed)).json()
+        #expect(reply["accepted"]?.int == 3 && reply["duplicates"]?.int == 1)
+        try await client.shutdown()
+        daemon.kill()
+
+        let restarted = try await daemon.restart()
+        let after = try TrackingClient(daemon: restarted)
+        #expect(try await after.admin("/v1/profiles?type=user_id&value=bob").json()["touchpoints"]?.int == 3)
+        #expect(try await Self.profileID(after, "user_id", "ada") == nil)
+        let stats = try await after.admin("/v1/stats").json()
+        #expect(stats["events"]?.int == 4 && stats["duplicates"]?.int == 0)
+        try await after.shutdown()
+        await restarted.stop()
+    }
+
     @Test func splitsSeparateWronglyMergedCustomersAndStaySplit() async throws {
         let daemon = try await DaemonProcess.start(label: "split")
         let client = try TrackingClient(daemon: daemon)

@@ -28,6 +28,10 @@ struct MessageIndex {
         return value == 0 ? 1 : value
     }
 
+    static func fingerprint(source: UInt32, messageID: String) -> UInt64 {
+        withUTF8Bytes(of: messageID) { fingerprint(source: source, messageID: $0) }
+    }
+
     /// The location of the entry with this fingerprint whose payload `matches`, if one is stored.
     func first(_ fingerprint: UInt64, where matches: (PayloadLocation) -> Bool) -> PayloadLocation? {
         table.first(hash: fingerprint) { $0.fingerprint == fingerprint && matches($0.location) }?.location

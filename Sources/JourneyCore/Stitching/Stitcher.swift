@@ -128,7 +128,7 @@ public struct Stitcher: Sendable {
         // themselves would copy each one.
         let keys = events.indices.map { index in
             sources.index(of: events[index].source).map { source in
-                (source: source, fingerprint: withUTF8Bytes(of: events[index].messageID) { MessageIndex.fingerprint(source: source, messageID: $0) })
+                (source: source, fingerprint: MessageIndex.fingerprint(source: source, messageID: events[index].messageID))
             }
         }
         for ahead in keys.prefix(Self.prefetchDistance) { ahead.map { messageIndex.prefetch($0.fingerprint) } }
@@ -235,7 +235,7 @@ public struct Stitcher: Sendable {
             let event = events.removeLast()
             taken = index + 1
             let sourceIndex = sources.intern(event.source)
-            let fingerprint = fingerprint ?? withUTF8Bytes(of: event.messageID) { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
+            let fingerprint = fingerprint ?? MessageIndex.fingerprint(source: sourceIndex, messageID: event.messageID)
             storeNew(event, sourceIndex: sourceIndex, fingerprint: fingerprint)
         }
         counters.duplicates += duplicates

@@ -4,7 +4,8 @@ import JourneyStorage
 /// The valid events of one request or stream chunk, each with its write-ahead-log record already
 /// framed. The ingest task that validated the events builds it — in parallel with every other
 /// connection — so that the engine, the single writer, only copies finished records into the log
-/// instead of encoding and checksumming every event itself.
+/// instead of encoding and checksumming every event itself. An event the engine then finds stored
+/// already (a resend) was framed for nothing; resends are the exception.
 ///
 /// A value owned by one ingest task until it hands it to `IngestEngine.ingest`.
 public struct IngestBatch: Sendable {

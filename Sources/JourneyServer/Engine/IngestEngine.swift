@@ -93,15 +93,18 @@ public actor IngestEngine {
         // One call each into the stitcher per batch: reading the actor's stored stitcher inside a
         // per-event loop would copy it (retaining every table) for each event.
         let suppressed = stitcher.suppressedIndices(in: kept)
-        var keptIndices = Array(kept.indices)
+        // Positions in the batch of the events kept, when some were refused (rare).
+        var keptPositions: [Int]?
         if !suppressed.isEmpty {
-            keptIndices.removeAll { suppressed.contains($0) }
-            kept = keptIndices.map { kept[$0] }
+            let positions = kept.indices.filter { !suppressed.contains($0) }
+            kept = positions.map { kept[$0] }
+            keptPositions = positions
         }
         let unstored = stitcher.unstored(in: kept)
+        let logged = keptPositions.map { positions in unstored.indices.map { positions[$0] } } ?? unstored.indices
         let position: UInt64
         do {
-            position = try wal.append(records.records(at: unstored.indices.map { keptIndices[$0] }))
+            position = try wal.append(records.records(at: logged))
         } catch {
             throw .wal(error)
         }
