@@ -9,6 +9,27 @@ public struct BinaryWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// A writer that appends to `bytes`, for a caller that frames what is written (a log
+    /// record's header before it); `takeBytes()` hands them back.
+    public init(appendingTo bytes: consuming [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The bytes written, handed back without a copy; the writer is used up.
+    public consuming func takeBytes() -> [UInt8] {
+        bytes
+    }
+
+    /// Calls `body` with the bytes written so far, to fill in room left earlier (a frame header).
+    public mutating func withUnsafeMutableBytes<Result>(_ body: (UnsafeMutableRawBufferPointer) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeMutableBytes(body)
+    }
+
+    /// Appends bytes as they are, with no length prefix.
+    public mutating func raw(_ value: [UInt8]) {
+        bytes.append(contentsOf: value)
+    }
+
     public mutating func removeAll(keepingCapacity: Bool = true) {
         bytes.removeAll(keepingCapacity: keepingCapacity)
     }

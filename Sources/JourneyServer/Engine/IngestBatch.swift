@@ -12,9 +12,14 @@ public struct IngestBatch: Sendable {
     public private(set) var events: [NormalisedEvent] = []
     /// One `.event` record per entry of `events`, in the same order.
     private(set) var records = WALBatch()
-    private var encoder = BinaryWriter(capacity: 1024)
 
     public init() {}
+
+    /// Makes room for the records of events read from `inputBytes` bytes of JSON (an event's
+    /// record is smaller than its JSON), so that the records are not copied as they grow.
+    public mutating func reserveCapacity(inputBytes: Int) {
+        records.reserveCapacity(bytes: inputBytes)
+    }
 
     public var count: Int { events.count }
     public var isEmpty: Bool { events.isEmpty }
@@ -26,9 +31,7 @@ public struct IngestBatch: Sendable {
     }
 
     public mutating func append(_ event: consuming NormalisedEvent) {
-        encoder.removeAll()
-        event.encode(into: &encoder)
-        records.add(.event, payload: encoder.bytes)
+        records.add(.event) { event.encode(into: &$0) }
         events.append(event)
     }
 }

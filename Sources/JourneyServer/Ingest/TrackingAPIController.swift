@@ -158,6 +158,7 @@ struct TrackingAPIController: Sendable {
         _ items: [JSONValue], envelope: EventNormaliser.Envelope, normaliser: EventNormaliser, single: Bool, started: ContinuousClock.Instant
     ) async -> Response {
         var events = IngestBatch()
+        events.reserveCapacity(inputBytes: items.reduce(0) { $0 + $1.rawBytes.count })
         var itemIndexes: [Int] = []
         itemIndexes.reserveCapacity(items.count)
         var rejected: [IngestResponse.Rejection] = []

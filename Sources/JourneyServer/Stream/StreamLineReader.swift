@@ -115,6 +115,7 @@ struct StreamLineReader: Sendable {
             splitter.split(bytes) { lines.append($0) }
         }
         var chunk = Chunk()
+        chunk.events.reserveCapacity(inputBytes: buffer.readableBytes)
         let receivedAt = Timestamp.now
         for line in lines {
             switch line {

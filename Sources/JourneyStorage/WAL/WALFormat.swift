@@ -1,4 +1,5 @@
 import CSystemSupport
+import JourneyCore
 
 /// The on-disk format of the write-ahead log.
 ///
@@ -45,14 +46,30 @@ public enum WALFormat {
     /// Appends one framed record to `buffer`. The payload is a concrete array, so that callers in
     /// other modules copy it with one `memcpy` rather than through an unspecialised generic.
     public static func appendRecord(type: WALRecordType, payload: [UInt8], to buffer: inout [UInt8]) {
-        let bodyLength = UInt32(1 + payload.count)
-        withUnsafeBytes(of: bodyLength.littleEndian) { buffer.append(contentsOf: $0) }
-        let crcOffset = buffer.count
-        withUnsafeBytes(of: UInt32(0)) { buffer.append(contentsOf: $0) }
-        buffer.append(type.rawValue)
-        buffer.append(contentsOf: payload)
-        let crc = buffer.withUnsafeBufferPointer { journeyd_crc32c(0, $0.baseAddress! + crcOffset + 4, Int(bodyLength)) }
-        buffer.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: crcOffset, as: UInt32.self) }
+        appendRecord(type: type, to: &buffer) { $0.raw(payload) }
+    }
+
+    /// Appends one framed record to `buffer` whose payload `encode` writes in place, after room
+    /// left for the frame header, which is filled in afterwards: the payload is neither built in
+    /// a buffer of its own nor copied.
+    public static func appendRecord(type: WALRecordType, to buffer: inout [UInt8], payload encode: (inout BinaryWriter) -> Void) {
+        let start = buffer.count
+        // The writer takes the buffer over (left empty here, so it stays uniquely referenced).
+        var writer = BinaryWriter(appendingTo: buffer)
+        buffer = []
+        writer.u32(0)
+        writer.u32(0)
+        writer.u8(type.rawValue)
+        encode(&writer)
+        // Framed through the writer, which hands the buffer back last: were the buffer written
+        // while the writer still held it, it would be copied whole.
+        writer.withUnsafeMutableBytes { bytes in
+            let bodyLength = bytes.count - start - frameHeaderSize
+            let crc = journeyd_crc32c(0, bytes.baseAddress! + start + frameHeaderSize, bodyLength)
+            bytes.storeBytes(of: UInt32(bodyLength).littleEndian, toByteOffset: start, as: UInt32.self)
+            bytes.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
+        buffer = writer.takeBytes()
     }
 
     public static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
@@ -74,6 +91,18 @@ public struct WALBatch: Sendable {
     public mutating func add(_ type: WALRecordType, payload: [UInt8]) {
         WALFormat.appendRecord(type: type, payload: payload, to: &bytes)
         ends.append(bytes.count)
+    }
+
+    /// Adds a record whose payload `encode` writes in place (`WALFormat.appendRecord(type:to:payload:)`).
+    public mutating func add(_ type: WALRecordType, payload encode: (inout BinaryWriter) -> Void) {
+        WALFormat.appendRecord(type: type, to: &bytes, payload: encode)
+        ends.append(bytes.count)
+    }
+
+    /// Makes room for `byteCount` bytes of records in all, so that a batch whose size is
+    /// known roughly (from the input it frames) is not copied as it grows.
+    public mutating func reserveCapacity(bytes byteCount: Int) {
+        bytes.reserveCapacity(byteCount)
     }
 
     /// The records at `indices` (positions in this batch, ascending, each at most once), framed as
