@@ -20,10 +20,26 @@ protocol ProbeTableEntry: Sendable {
 /// owner mutates it.
 struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
     private struct Shard: Sendable {
-        var entries: [Entry] = []
+        private(set) var entries: [Entry] = []
         var count = 0
+        /// `entries.count - 1`, kept here so that `prefetch(hash:)` reads nothing of the
+        /// entries' storage (whose header holds their count) before its load arrives.
+        private(set) var mask = -1
 
-        var mask: Int { entries.count - 1 }
+        init() {}
+
+        init(capacity: Int, count: Int) {
+            entries = [Entry](repeating: .empty, count: capacity)
+            self.count = count
+            mask = capacity - 1
+        }
+
+        var capacity: Int { mask + 1 }
+
+        subscript(slot: Int) -> Entry {
+            get { entries[slot] }
+            set { entries[slot] = newValue }
+        }
     }
 
     private static var shardBits: Int { 8 }
@@ -37,10 +53,10 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
     /// The first entry stored under `hash` that `matches`.
     func first(hash: UInt64, where matches: (Entry) -> Bool) -> Entry? {
         let shard = shards[Self.shard(of: hash)]
-        guard !shard.entries.isEmpty else { return nil }
+        guard shard.mask >= 0 else { return nil }
         var slot = Int(truncatingIfNeeded: hash) & shard.mask
-        while !shard.entries[slot].isEmpty {
-            if matches(shard.entries[slot]) { return shard.entries[slot] }
+        while !shard[slot].isEmpty {
+            if matches(shard[slot]) { return shard[slot] }
             slot = (slot + 1) & shard.mask
         }
         return nil
@@ -50,18 +66,33 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
     /// larger than the CPU's caches, so each lookup waits for memory; a batch that announces the
     /// hashes it will look up a few steps ahead has those loads overlap instead.
     func prefetch(hash: UInt64) {
-        shards[Self.shard(of: hash)].entries.withUnsafeBufferPointer { entries in
-            guard let base = entries.baseAddress else { return }
-            journeyd_prefetch(base + (Int(truncatingIfNeeded: hash) & (entries.count - 1)))
+        if let slot = homeSlotAddress(hash: hash) { journeyd_prefetch(slot) }
+    }
+
+    /// The address of the slot where a lookup under `hash` begins; nil while its shard is empty.
+    /// Read from the shard's raw words (`StorageAddress`): reaching the entries through their
+    /// buffer or a copy would first read their storage's header, a load as slow as the one a
+    /// prefetch starts.
+    func homeSlotAddress(hash: UInt64) -> UnsafeRawPointer? {
+        shards.withUnsafeBufferPointer { shards in
+            let shard = UnsafeRawPointer(shards.baseAddress! + Self.shard(of: hash))
+            let mask = shard.load(fromByteOffset: Self.maskOffset, as: Int.self)
+            guard mask >= 0, let storage = UnsafeRawPointer(bitPattern: shard.load(fromByteOffset: Self.entriesOffset, as: UInt.self)) else {
+                return nil
+            }
+            return storage + StorageAddress.arrayElementsOffset + (Int(truncatingIfNeeded: hash) & mask) * MemoryLayout<Entry>.stride
         }
     }
+
+    private static var entriesOffset: Int { MemoryLayout<Shard>.offset(of: \Shard.entries)! }
+    private static var maskOffset: Int { MemoryLayout<Shard>.offset(of: \Shard.mask)! }
 
     /// Adds an entry under `hash` (whose low bits are `entry.slotBits`); the caller has checked
     /// that its key is not stored yet.
     mutating func insert(_ entry: Entry, hash: UInt64) {
         let index = Self.shard(of: hash)
-        if (shards[index].count + 1) * 4 > shards[index].entries.count * 3 {
-            grow(shard: index, to: max(16, shards[index].entries.count * 2))
+        if (shards[index].count + 1) * 4 > shards[index].capacity * 3 {
+            grow(shard: index, to: max(16, shards[index].capacity * 2))
         }
         Self.place(entry, in: &shards[index])
         shards[index].count += 1
@@ -71,26 +102,26 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
     /// Removes the first entry stored under `hash` that `matches`, if there is one.
     mutating func remove(hash: UInt64, where matches: (Entry) -> Bool) {
         let index = Self.shard(of: hash)
-        guard !shards[index].entries.isEmpty else { return }
+        guard shards[index].mask >= 0 else { return }
         let mask = shards[index].mask
         var hole = Int(truncatingIfNeeded: hash) & mask
-        while !shards[index].entries[hole].isEmpty {
-            if matches(shards[index].entries[hole]) { break }
+        while !shards[index][hole].isEmpty {
+            if matches(shards[index][hole]) { break }
             hole = (hole + 1) & mask
         }
-        guard !shards[index].entries[hole].isEmpty else { return }
+        guard !shards[index][hole].isEmpty else { return }
         // Pull later entries of the probe run into the hole when their home slot allows it, so
         // lookups never need tombstones.
         var next = (hole + 1) & mask
-        while !shards[index].entries[next].isEmpty {
-            let home = Int(truncatingIfNeeded: shards[index].entries[next].slotBits) & mask
+        while !shards[index][next].isEmpty {
+            let home = Int(truncatingIfNeeded: shards[index][next].slotBits) & mask
             if (next - home) & mask >= (next - hole) & mask {
-                shards[index].entries[hole] = shards[index].entries[next]
+                shards[index][hole] = shards[index][next]
                 hole = next
             }
             next = (next + 1) & mask
         }
-        shards[index].entries[hole] = .empty
+        shards[index][hole] = .empty
         shards[index].count -= 1
         count -= 1
     }
@@ -101,13 +132,13 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
         let perShard = ShardedCapacity.perShard(total, shards: shards.count) * 4 / 3 + 1
         var capacity = 16
         while capacity < perShard { capacity *= 2 }
-        for index in shards.indices where shards[index].entries.count < capacity {
+        for index in shards.indices where shards[index].capacity < capacity {
             grow(shard: index, to: capacity)
         }
     }
 
     private mutating func grow(shard index: Int, to capacity: Int) {
-        var grown = Shard(entries: [Entry](repeating: .empty, count: capacity), count: shards[index].count)
+        var grown = Shard(capacity: capacity, count: shards[index].count)
         for entry in shards[index].entries where !entry.isEmpty {
             Self.place(entry, in: &grown)
         }
@@ -116,7 +147,7 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
 
     private static func place(_ entry: Entry, in shard: inout Shard) {
         var slot = Int(truncatingIfNeeded: entry.slotBits) & shard.mask
-        while !shard.entries[slot].isEmpty { slot = (slot + 1) & shard.mask }
-        shard.entries[slot] = entry
+        while !shard[slot].isEmpty { slot = (slot + 1) & shard.mask }
+        shard[slot] = entry
     }
 }

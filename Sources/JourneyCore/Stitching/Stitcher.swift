@@ -126,8 +126,10 @@ public struct Stitcher: Sendable {
         // Every fingerprint first (nil: a source not seen yet), so that each lookup can start
         // loading the dedup index's slot a few events ahead. By index: mapping over the events
         // themselves would copy each one.
+        for ahead in events.indices.prefix(Self.prefetchDistance) { NormalisedEvent.prefetchStorage(of: events, at: ahead) }
         let keys = events.indices.map { index in
-            sources.index(of: events[index].source).map { source in
+            if index + Self.prefetchDistance < events.count { NormalisedEvent.prefetchStorage(of: events, at: index + Self.prefetchDistance) }
+            return sources.index(of: events[index].source).map { source in
                 (source: source, fingerprint: MessageIndex.fingerprint(source: source, messageID: events[index].messageID))
             }
         }
@@ -226,11 +228,17 @@ public struct Stitcher: Sendable {
         let duplicates = events.count - unstored.indices.count
         // Through the buffer, whose swaps move elements; Array's own reverse copies them.
         events.withUnsafeMutableBufferPointer { $0.reverse() }
+        let lastPosition = events.count - 1
         var taken = 0
         for (entry, (index, fingerprint)) in zip(unstored.indices, unstored.fingerprints).enumerated() {
             // The slot an event two places on will be indexed at was loaded by `unstored(in:)`
-            // and may have left the cache since.
-            if entry + 2 < unstored.fingerprints.count, let ahead = unstored.fingerprints[entry + 2] { messageIndex.prefetch(ahead) }
+            // and may have left the cache since. That event's identifier list was loaded then
+            // too; its values are loaded now. (Taking events from the end leaves the position of
+            // the rest unchanged.)
+            if entry + 2 < unstored.indices.count {
+                if let ahead = unstored.fingerprints[entry + 2] { messageIndex.prefetch(ahead) }
+                NormalisedEvent.prefetchIdentifierValues(of: events, at: lastPosition - unstored.indices[entry + 2])
+            }
             events.removeLast(index - taken)
             let event = events.removeLast()
             taken = index + 1
@@ -259,16 +267,28 @@ public struct Stitcher: Sendable {
     /// dedup fingerprint.
     @discardableResult
     private mutating func storeNew(_ event: borrowing NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
-        // Sorted by position rather than as values, so that the identifiers are not copied.
+        // In policy order. Sorted by position rather than as values, so that the identifiers are
+        // not copied; one or two (most events) without building the positions at all.
         let identifiers = event.identifiers
-        let order = identifiers.indices.sorted { lhs, rhs in
-            let (left, right) = (policy.rank(of: identifiers[lhs].type), policy.rank(of: identifiers[rhs].type))
-            return left != right ? left < right : identifiers[lhs].value < identifiers[rhs].value
+        let isAlias = event.aliasPreviousID != nil
+        var links: [UInt32] = []
+        links.reserveCapacity(identifiers.count + (isAlias ? 2 : 0))
+        switch identifiers.count {
+        case 0:
+            break
+        case 1:
+            links.append(intern(identifiers[0]))
+        case 2:
+            let first = precedesInPolicyOrder(identifiers[1], identifiers[0]) ? 1 : 0
+            links.append(intern(identifiers[first]))
+            links.append(intern(identifiers[1 - first]))
+        default:
+            for index in identifiers.indices.sorted(by: { precedesInPolicyOrder(identifiers[$0], identifiers[$1]) }) {
+                links.append(intern(identifiers[index]))
+            }
         }
-        var links = order.map { intern(identifiers[$0]) }
         let cause = ResolutionCause(event)
         noteSharedEvidence(links, cause: cause)
-        let isAlias = event.aliasPreviousID != nil
         if let previous = event.aliasPreviousID {
             links.append(intern(Identifier(type: .userID, value: previous)))
             links.append(intern(Identifier(type: .anonymousID, value: previous)))
@@ -294,6 +314,13 @@ public struct Stitcher: Sendable {
         counters.eventsStored += 1
         placeArriving(touchpoint, carried: links, isAlias: isAlias, cause: cause)
         return (touchpoint, links)
+    }
+
+    /// The order in which an event's identifiers are linked: by the policy's rank of their
+    /// types, then by value.
+    private func precedesInPolicyOrder(_ lhs: Identifier, _ rhs: Identifier) -> Bool {
+        let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))
+        return left != right ? left < right : lhs.value < rhs.value
     }
 
     mutating func intern(_ identifier: Identifier) -> UInt32 {

@@ -1,0 +1,39 @@
+import CMemoryHints
+
+/// Heap addresses read from the raw words of Swift values, for cache hints only.
+///
+/// A hint must not read the storage it is about to load, or it waits for that very load, and
+/// Swift reads an array's or string's storage as soon as the value is copied (a copy retains
+/// it) or its buffer is asked for (the count lives in the storage). So hints take the address
+/// from the value's own words instead: an array is one word, the address of its storage object,
+/// whose elements start `arrayElementsOffset` bytes in; a native string's second word is the
+/// address of its storage object with flags in the top four bits. `StorageAddressTests` check
+/// both against the addresses Swift's own APIs report. If Swift ever laid these out
+/// differently, a hint would load the wrong line and change nothing else: a prefetch never
+/// faults and never changes a result.
+enum StorageAddress {
+    /// Bytes from an array's storage object to its first element (the object's header).
+    static let arrayElementsOffset: Int = {
+        let probe = [0]
+        return probe.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) } - UnsafeRawPointer(bitPattern: arrayWord(of: probe))!
+    }()
+
+    /// The word of an array value: the address of its storage object.
+    static func arrayWord<Element>(of array: borrowing [Element]) -> UInt {
+        withUnsafeBytes(of: array) { $0.load(as: UInt.self) }
+    }
+
+    /// The object address in an array's word or a string's second word: the word without the
+    /// string's flag bits. For a small string (no storage) it is no address at all, harmlessly.
+    static func objectAddress(word: UInt) -> UInt {
+        word & 0x0FFF_FFFF_FFFF_FFFF
+    }
+
+    /// Starts loading the object whose address `word` holds: its header and first bytes, and
+    /// the line after.
+    static func prefetchObject(word: UInt) {
+        guard let object = UnsafeRawPointer(bitPattern: objectAddress(word: word)) else { return }
+        journeyd_prefetch(object)
+        journeyd_prefetch(object + 64)
+    }
+}
