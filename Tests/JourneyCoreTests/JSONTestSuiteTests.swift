@@ -151,6 +151,36 @@ struct JSONTestSuiteTests {
         }
     }
 
+    /// `JSONLines` over every file of the suite laid side by side in one buffer (each file one
+    /// line, between bytes that would break a neighbour that overran its range) decides each one
+    /// exactly as `JSONDocument` does alone: same error and offset, or the same tree.
+    @Test func linesSharingOneBufferAreEachJudgedAlone() throws {
+        let cases = try Self.cases(prefix: "y_") + Self.cases(prefix: "n_") + Self.cases(prefix: "i_")
+        #expect(cases.count > 300)
+        var buffer: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for c in cases {
+            buffer.append(contentsOf: Array("]}\"x".utf8))
+            ranges.append(buffer.count..<(buffer.count + c.bytes.count))
+            buffer.append(contentsOf: c.bytes)
+        }
+        buffer.append(contentsOf: Array("]}".utf8))
+        let lines = JSONLines(bytes: buffer, lines: ranges)
+        #expect(lines.count == cases.count)
+        for (index, c) in cases.enumerated() {
+            let alone = Result { () throws(JSONParseError) in try JSONDocument(bytes: c.bytes) }
+            switch (lines[index], alone) {
+            case (.success(let value), .success(let document)):
+                #expect(Array(value.rawBytes) == Array(document.root.rawBytes), "\(c.name): raw bytes")
+                #expect(JSONTreeTesting.equal(value, document.root), "\(c.name): tree differs")
+            case (.failure(let error), .failure(let aloneError)):
+                #expect(error == aloneError, "\(c.name)")
+            case (let inLines, let byItself):
+                Issue.record("\(c.name): \(inLines) in lines, \(byItself) alone")
+            }
+        }
+    }
+
     @Test func implementationDefinedTableCoversEveryIFile() throws {
         let present = Set(try Self.cases(prefix: "i_").map(\.name))
         #expect(!present.isEmpty)

@@ -5,11 +5,29 @@ import Testing
 /// The stream's line framing: any cut of the bytes gives the same lines; over-long lines are
 /// reported and skipped without being held; an unterminated tail is pending, not a line.
 @Suite struct LineSplitterTests {
-    private func split(_ pieces: [String], max: Int = 16) -> (lines: [LineSplitter.Line], pending: Int) {
+    /// A line as split, with a complete line's bytes read from its call's buffer.
+    private enum Line: Equatable {
+        case complete(String)
+        case tooLong(bytes: Int)
+    }
+
+    private func split(_ pieces: [String], max: Int = 16) -> (lines: [Line], pending: Int) {
         var splitter = LineSplitter(maxLineBytes: max)
-        var lines: [LineSplitter.Line] = []
+        var lines: [Line] = []
         for piece in pieces {
-            Array(piece.utf8).withUnsafeBytes { bytes in splitter.split(bytes) { lines.append($0) } }
+            var lineBytes: [UInt8] = []
+            var split: [LineSplitter.Line] = []
+            Array(piece.utf8).withUnsafeBytes { bytes in splitter.split(bytes, into: &lineBytes) { split.append($0) } }
+            for line in split {
+                switch line {
+                case .complete(let range): lines.append(.complete(String(decoding: lineBytes[range], as: UTF8.self)))
+                case .tooLong(let bytes): lines.append(.tooLong(bytes: bytes))
+                }
+            }
+            // The buffer holds the complete lines back to back and nothing else.
+            let ranges = split.compactMap { line in if case .complete(let range) = line { range } else { nil } }
+            #expect(ranges.map(\.lowerBound) == [0] + ranges.dropLast().map(\.upperBound) || ranges.isEmpty)
+            #expect((ranges.last?.upperBound ?? 0) == lineBytes.count)
         }
         return (lines, splitter.pendingBytes)
     }
@@ -18,8 +36,7 @@ import Testing
         let text = "{\"a\":1}\n\r\n{\"b\":22}\r\nxyz\n" + String(repeating: "L", count: 40) + "\nlast\ntail"
         let whole = split([text])
         #expect(whole.lines == [
-            .complete(Array("{\"a\":1}".utf8)), .complete([]), .complete(Array("{\"b\":22}".utf8)), .complete(Array("xyz".utf8)),
-            .tooLong(bytes: 40), .complete(Array("last".utf8)),
+            .complete("{\"a\":1}"), .complete(""), .complete("{\"b\":22}"), .complete("xyz"), .tooLong(bytes: 40), .complete("last"),
         ])
         #expect(whole.pending == 4)
         let bytes = Array(text)
@@ -35,7 +52,7 @@ import Testing
 
     @Test func theLimitCountsTheLineWithoutItsEnding() {
         let exact = String(repeating: "x", count: 16)
-        #expect(split([exact + "\r\n", exact + "\n"]).lines == [.complete(Array(exact.utf8)), .complete(Array(exact.utf8))])
+        #expect(split([exact + "\r\n", exact + "\n"]).lines == [.complete(exact), .complete(exact)])
         #expect(split([exact + "y\n"]).lines == [.tooLong(bytes: 17)])
         #expect(split([exact + "yy\r\n"]).lines == [.tooLong(bytes: 18)])
     }
@@ -43,7 +60,7 @@ import Testing
     @Test func anOverLongLineIsCountedNotHeld() {
         let huge = String(repeating: "z", count: 10_000)
         let result = split([huge, huge, "\nok\n"])
-        #expect(result.lines == [.tooLong(bytes: 20_000), .complete(Array("ok".utf8))])
+        #expect(result.lines == [.tooLong(bytes: 20_000), .complete("ok")])
         #expect(result.pending == 0)
     }
 }

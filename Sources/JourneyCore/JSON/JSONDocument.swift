@@ -33,7 +33,7 @@ public struct JSONDocument: Sendable {
                 }
                 var parser = JSONParser(base: base, count: n)
                 do throws(JSONParseError) {
-                    try parser.run(maxDepth: depthLimit)
+                    _ = try parser.parse(0..<n, maxDepth: depthLimit)
                     return .success((parser.tape, parser.tapeCount))
                 } catch {
                     parser.tape.deallocate()
@@ -64,10 +64,13 @@ public struct JSONDocument: Sendable {
 }
 
 /// Single-pass validating parser writing the tape. Works on a raw pointer that
-/// is only valid for the duration of `run`.
+/// is only valid for the duration of `run`. One parser can put several JSON texts of one buffer
+/// on one tape (`parse(_:maxDepth:)` per text, as `JSONLines` does); positions on the tape are
+/// offsets in the whole buffer.
 struct JSONParser {
     let p: UnsafePointer<UInt8>
-    let n: Int
+    /// The end of the text being parsed.
+    var n: Int
     var i: Int = 0
     var tape: UnsafeMutablePointer<JSONTapeEntry>
     var capacity: Int
@@ -79,6 +82,22 @@ struct JSONParser {
         // Typical events hold one value per ~10-20 bytes; grow by doubling if not.
         capacity = max(16, count / 8)
         tape = UnsafeMutablePointer<JSONTapeEntry>.allocate(capacity: capacity)
+    }
+
+    /// Parses the bytes at `range` as one JSON text, appending its values to the tape, and
+    /// returns the tape index of its root. On failure the tape is left as it was and the
+    /// error's offset counts from the start of `range`.
+    mutating func parse(_ range: Range<Int>, maxDepth: Int) throws(JSONParseError) -> Int {
+        let root = tapeCount
+        i = range.lowerBound
+        n = range.upperBound
+        do {
+            try run(maxDepth: maxDepth)
+        } catch {
+            tapeCount = root
+            throw JSONParseError(error.reason, at: error.offset - range.lowerBound)
+        }
+        return root
     }
 
     // MARK: tape
@@ -118,7 +137,7 @@ struct JSONParser {
         }
     }
 
-    mutating func run(maxDepth: Int) throws(JSONParseError) {
+    private mutating func run(maxDepth: Int) throws(JSONParseError) {
         skipWhitespace()
         if i == n { throw JSONParseError(.emptyInput, at: n) }
 

@@ -110,13 +110,20 @@ struct StreamLineReader: Sendable {
     }
 
     private mutating func process(_ buffer: ByteBuffer) -> Chunk {
+        // The chunk's complete lines, back to back in one buffer and parsed onto one tape.
+        var lineBytes: [UInt8] = []
+        lineBytes.reserveCapacity(splitter.pendingBytes + buffer.readableBytes)
         var lines: [LineSplitter.Line] = []
         buffer.withUnsafeReadableBytes { bytes in
-            splitter.split(bytes) { lines.append($0) }
+            splitter.split(bytes, into: &lineBytes) { lines.append($0) }
         }
+        let parsed = JSONLines(bytes: lineBytes, lines: lines.compactMap { line in
+            if case .complete(let range) = line { range } else { nil }
+        })
         var chunk = Chunk()
         chunk.events.reserveCapacity(inputBytes: buffer.readableBytes)
         let receivedAt = Timestamp.now
+        var parsedIndex = 0
         for line in lines {
             switch line {
             case .tooLong(let bytes):
@@ -124,40 +131,45 @@ struct StreamLineReader: Sendable {
                 reject(
                     "line is \(bytes) bytes long, over the limit of \(splitter.maxLineBytes) bytes (limits.line_bytes); it was skipped",
                     raw: nil, into: &chunk, receivedAt: receivedAt)
-            case .complete(let bytes) where awaitingKeyLine:
+            case .complete where awaitingKeyLine:
                 awaitingKeyLine = false
-                if let refusal = authenticate(bytes) {
+                if let refusal = authenticate(parsed[parsedIndex]) {
                     chunk.fatal = refusal
                     return chunk
                 }
-            case .complete(let bytes):
+                parsedIndex += 1
+            case .complete(let range):
                 summary.lines += 1
-                if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                store(bytes, into: &chunk, receivedAt: receivedAt)
+                let value = parsed[parsedIndex]
+                parsedIndex += 1
+                if lineBytes[range].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+                store(value, raw: lineBytes[range], into: &chunk, receivedAt: receivedAt)
             }
         }
         return chunk
     }
 
-    private func store(_ bytes: [UInt8], into chunk: inout Chunk, receivedAt: Timestamp) {
+    /// Stores the event on one line; `raw` is the line, for a dead letter if it is refused.
+    private func store(_ line: Result<JSONValue, JSONParseError>, raw: ArraySlice<UInt8>, into chunk: inout Chunk, receivedAt: Timestamp) {
         guard let source else { return }
-        let document: JSONDocument
-        do {
-            document = try JSONDocument(bytes: bytes)
-        } catch {
-            reject("line is not valid JSON: \(error.description)", raw: bytes, into: &chunk, receivedAt: receivedAt)
+        let root: JSONValue
+        switch line {
+        case .success(let value):
+            root = value
+        case .failure(let error):
+            reject("line is not valid JSON: \(error.description)", raw: Array(raw), into: &chunk, receivedAt: receivedAt)
             return
         }
-        guard document.root.kind == .object else {
-            reject("a line must hold one JSON object: an event", raw: bytes, into: &chunk, receivedAt: receivedAt)
+        guard root.kind == .object else {
+            reject("a line must hold one JSON object: an event", raw: Array(raw), into: &chunk, receivedAt: receivedAt)
             return
         }
         let envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
         do {
-            chunk.events.append(try settings.normaliser.normalise(document.root, envelope: envelope))
+            chunk.events.append(try settings.normaliser.normalise(root, envelope: envelope))
             chunk.eventLines.append(summary.lines)
         } catch {
-            reject(error.message, raw: bytes, into: &chunk, receivedAt: receivedAt)
+            reject(error.message, raw: Array(raw), into: &chunk, receivedAt: receivedAt)
         }
     }
 
@@ -203,8 +215,8 @@ struct StreamLineReader: Sendable {
 
     /// Takes the first line of a client without a certificate as `{"writeKey":"…"}`; returns why
     /// the client is refused, or nil once the source is known.
-    private mutating func authenticate(_ bytes: [UInt8]) -> String? {
-        guard let document = try? JSONDocument(bytes: bytes), let key = document.root["writeKey"]?.string else {
+    private mutating func authenticate(_ line: Result<JSONValue, JSONParseError>) -> String? {
+        guard case .success(let root) = line, let key = root["writeKey"]?.string else {
             return "no client identity: present a client certificate signed by the configured client CA, or send {\"writeKey\":\"…\"} as the first line"
         }
         guard let keySource = settings.configuration.source(forWriteKey: key) else {
