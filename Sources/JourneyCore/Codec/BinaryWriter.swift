@@ -81,8 +81,13 @@ public struct BinaryWriter: Sendable {
         bytes.replaceSubrange(start..<(start + expectedPrefixBytes), with: prefix.bytes)
     }
 
+    /// A length-prefixed string, its bytes copied in one piece (`String.UTF8View` as a generic
+    /// collection is copied through a slower path).
     public mutating func string(_ value: String) {
-        lengthPrefixed(value.utf8)
+        withUTF8Bytes(of: value) { utf8 in
+            varint(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     public mutating func optionalString(_ value: String?) {

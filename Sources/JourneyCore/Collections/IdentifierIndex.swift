@@ -20,8 +20,17 @@ struct IdentifierIndex {
 
     var count: Int { table.count }
 
+    /// The value's bytes, its length, then the type's bytes, through one seeded `Hasher`: the
+    /// length keeps (`ab`, `c`) and (`a`, `bc`) apart. Hashing the bytes directly, rather than as
+    /// `String`s, saves retaining each string and a hasher pass per string.
     static func hash(of identifier: Identifier) -> UInt64 {
-        UInt64(UInt(bitPattern: identifier.hashValue))
+        var hasher = Hasher()
+        withUTF8Bytes(of: identifier.value) { value in
+            hasher.combine(bytes: value)
+            hasher.combine(value.count)
+        }
+        withUTF8Bytes(of: identifier.type.rawValue) { hasher.combine(bytes: $0) }
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// The id stored under `hash` whose interned identifier `matches`.
