@@ -63,8 +63,8 @@ public struct JSONDocument: Sendable {
     public var valueCount: Int { storage.tapeCount }
 }
 
-/// Single-pass validating parser writing the tape. Works on a raw pointer that
-/// is only valid for the duration of `run`. One parser can put several JSON texts of one buffer
+/// Single-pass validating parser writing the tape. Works on a raw pointer that is only valid
+/// while the caller holds the buffer (`withUnsafeBufferPointer`). One parser can put several JSON texts of one buffer
 /// on one tape (`parse(_:maxDepth:)` per text, as `JSONLines` does); positions on the tape are
 /// offsets in the whole buffer.
 struct JSONParser {

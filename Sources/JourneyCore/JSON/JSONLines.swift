@@ -14,24 +14,25 @@ public struct JSONLines: Sendable {
     private let storage: JSONStorage
     private let outcomes: [Outcome]
 
-    /// Parses each of `lines` (ranges of `bytes`) as one JSON text.
+    /// Parses each of `lines` (ranges of `bytes`, each within it) as one JSON text.
     public init(bytes: [UInt8], lines: [Range<Int>], maxDepth: Int = JSONDocument.defaultMaxDepth) {
         let depthLimit = max(0, maxDepth)
         let count = bytes.count
         let (tape, tapeCount, outcomes) = bytes.withUnsafeBufferPointer { buffer in
-            // A parser needs a base address even for an empty buffer, whose lines are all empty.
-            let placeholder = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-            defer { placeholder.deallocate() }
-            var parser = JSONParser(base: buffer.baseAddress ?? UnsafePointer(placeholder), count: count)
-            let outcomes = lines.map { line -> Outcome in
-                guard count < Int(UInt32.max) else { return .failed(JSONParseError(.documentTooLarge, at: 0)) }
-                do throws(JSONParseError) {
-                    return .parsed(root: try parser.parse(line, maxDepth: depthLimit))
-                } catch {
-                    return .failed(error)
+            // A parser needs a base address; an empty buffer has none (and only empty lines).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { spare in
+                var parser = JSONParser(base: buffer.baseAddress ?? UnsafePointer(spare.baseAddress!), count: count)
+                let outcomes = lines.map { line -> Outcome in
+                    precondition(line.lowerBound >= 0 && line.upperBound <= count, "a line lies outside the buffer")
+                    guard count < Int(UInt32.max) else { return .failed(JSONParseError(.documentTooLarge, at: 0)) }
+                    do throws(JSONParseError) {
+                        return .parsed(root: try parser.parse(line, maxDepth: depthLimit))
+                    } catch {
+                        return .failed(error)
+                    }
                 }
+                return (parser.tape, parser.tapeCount, outcomes)
             }
-            return (parser.tape, parser.tapeCount, outcomes)
         }
         storage = JSONStorage(bytes: bytes, tape: tape, tapeCount: tapeCount)
         self.outcomes = outcomes
