@@ -62,5 +62,13 @@ import Testing
         let result = split([huge, huge, "\nok\n"])
         #expect(result.lines == [.tooLong(bytes: 20_000), .complete("ok")])
         #expect(result.pending == 0)
+        // Inside the over-long line, what is skipped is counted, and nothing of it is held (a
+        // reader sizes its next buffer by what is held).
+        var splitter = LineSplitter(maxLineBytes: 16)
+        var lineBytes: [UInt8] = []
+        Array((huge + huge).utf8).withUnsafeBytes { bytes in splitter.split(bytes, into: &lineBytes) { _ in } }
+        #expect(splitter.pendingBytes == 20_000)
+        #expect(splitter.heldBytes == 0)
+        #expect(lineBytes.isEmpty)
     }
 }

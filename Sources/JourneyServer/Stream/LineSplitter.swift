@@ -30,6 +30,10 @@ struct LineSplitter {
     /// Bytes of an unterminated line held (or skipped) so far.
     var pendingBytes: Int { skippedBytes ?? partial.count }
 
+    /// Bytes of an unterminated line held in memory: at most `maxLineBytes + 1`, however long
+    /// the line it is skipping.
+    var heldBytes: Int { partial.count }
+
     /// Emits the lines that `bytes` completes, in order; a complete line's bytes are appended
     /// to `lineBytes`.
     mutating func split(_ bytes: UnsafeRawBufferPointer, into lineBytes: inout [UInt8], _ emit: (Line) -> Void) {

@@ -112,7 +112,7 @@ struct StreamLineReader: Sendable {
     private mutating func process(_ buffer: ByteBuffer) -> Chunk {
         // The chunk's complete lines, back to back in one buffer and parsed onto one tape.
         var lineBytes: [UInt8] = []
-        lineBytes.reserveCapacity(splitter.pendingBytes + buffer.readableBytes)
+        lineBytes.reserveCapacity(splitter.heldBytes + buffer.readableBytes)
         var lines: [LineSplitter.Line] = []
         buffer.withUnsafeReadableBytes { bytes in
             splitter.split(bytes, into: &lineBytes) { lines.append($0) }
