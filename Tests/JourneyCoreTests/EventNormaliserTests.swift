@@ -193,7 +193,7 @@ struct EventNormaliserTests {
         #expect(slow.timestamp == TestEvents.time("2026-03-01T11:59:59.250Z"))
     }
 
-    /// Top-level fields are located in one pass over the members (`EventFieldDirectory`); names
+    /// Top-level fields are located in one pass over the members (`FieldDirectory`); names
     /// written with escapes are still found (by name), and a repeated member keeps its last value.
     @Test func fieldsAreFoundWhateverTheirOrderEscapesOrRepetition() throws {
         let plain = try harness.normalise(#"{"userId":"u-1","event":"Order Completed","messageId":"m-1","type":"track"}"#)
@@ -205,13 +205,34 @@ struct EventNormaliserTests {
         #expect(repeated.name == "Second")
         #expect(repeated.identifiers == [Identifier(type: .anonymousID, value: "a-3")])
         for field in EventField.allCases {
-            #expect(Array(field.key.utf8).withUnsafeBufferPointer { EventField(name: $0) } == field)
+            #expect(Array(field.key.utf8).withUnsafeBufferPointer { EventField.field(named: $0) } == field)
         }
-        #expect(Array("originalTimestamps".utf8).withUnsafeBufferPointer { EventField(name: $0) } == nil)
+        #expect(Array("originalTimestamps".utf8).withUnsafeBufferPointer { EventField.field(named: $0) } == nil)
         // The directory has a slot for every field.
         let everyField = try JSONDocument(string: "{" + EventField.allCases.map { "\"\($0.key)\":\($0.rawValue)" }.joined(separator: ",") + "}")
-        let directory = try #require(EventFieldDirectory(everyField.root))
+        let directory = try #require(FieldDirectory<EventField>(everyField.root))
         #expect(EventField.allCases.allSatisfy { directory.position(of: $0) != nil })
+        for field in ContextField.allCases {
+            #expect(Array(field.key.utf8).withUnsafeBufferPointer { ContextField.field(named: $0) } == field)
+        }
+        let everyContextField = try JSONDocument(string: "{" + ContextField.allCases.map { "\"\($0.key)\":\($0.rawValue)" }.joined(separator: ",") + "}")
+        let contextDirectory = try #require(FieldDirectory<ContextField>(everyContextField.root))
+        #expect(ContextField.allCases.allSatisfy { contextDirectory.position(of: $0) != nil })
+    }
+
+    /// `context` members are found in one pass too, whatever their order, escapes or repetition;
+    /// a member that is null, or not an object where a key is read below it, counts as absent.
+    @Test func contextMembersAreFoundWhateverTheirOrderEscapesOrRepetition() throws {
+        let plain = try harness.normalise(
+            #"{"type":"track","event":"X","messageId":"m","context":{"traits":{"email":"a@example.com"},"ip":"1.2.3.4","device":{"id":"d-1"}}}"#)
+        #expect(Set(plain.identifiers) == [Identifier(type: .deviceID, value: "d-1"), Identifier(type: .email, value: "a@example.com")])
+        let escaped = try harness.normalise(
+            #"{"type":"track","event":"X","messageId":"m","context":{"\u0064evice":{"id":"d-2"},"traits":{"phone":"+1 555 010 9999"}}}"#)
+        #expect(Set(escaped.identifiers) == [Identifier(type: .deviceID, value: "d-2"), Identifier(type: .phone, value: "+15550109999")])
+        let repeated = try harness.normalise(
+            #"{"type":"track","event":"X","messageId":"m","context":{"device":{"id":"first"},"device":{"id":"second"},"traits":"not an object"}}"#)
+        #expect(repeated.identifiers == [Identifier(type: .deviceID, value: "second")])
+        #expect(repeated.traits.isEmpty)
     }
 
     @Test func withoutSentAtTheClientTimeIsUsedAsIs() throws {

@@ -88,6 +88,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         var index = 0
+        @inline(__always)
         func number(_ width: Int) -> Int64? {
             guard index + width <= bytes.count else { return nil }
             var value: Int64 = 0
@@ -100,6 +101,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             return value
         }
         // Not variadic: a variadic parameter is an array made for every call.
+        @inline(__always)
         func expect(_ allowed: UInt8, or alternative: UInt8? = nil) -> Bool {
             guard index < bytes.count, bytes[index] == allowed || bytes[index] == alternative else { return false }
             index += 1

@@ -161,8 +161,8 @@ public struct EventNormaliser: Sendable {
         add(try reader.optionalIdentifierText(.anonymousId), .anonymousID)
         add(reader.lenientText(reader.contextValue(FieldPaths.deviceID)), .deviceID)
         if type == .identify {
-            add(reader.lenientText(reader.item[path: FieldPaths.traitsEmail]), .email)
-            add(reader.lenientText(reader.item[path: FieldPaths.traitsPhone]), .phone)
+            add(reader.lenientText(reader.item[path: FieldPaths.traitsEmail.path]), .email)
+            add(reader.lenientText(reader.item[path: FieldPaths.traitsPhone.path]), .phone)
         }
         add(reader.lenientText(reader.contextValue(FieldPaths.traitsEmail)), .email)
         add(reader.lenientText(reader.contextValue(FieldPaths.traitsPhone)), .phone)
@@ -237,35 +237,52 @@ public struct EventNormaliser: Sendable {
     }
 }
 
-/// Key paths read from every event, allocated once.
+/// A member of an event's `context`, or a member of that member: `context.device.id` is
+/// (`.device`, `"id"`). Its path is kept for the batch context, read by path.
+struct ContextPath {
+    let field: ContextField
+    let key: String?
+    let path: [String]
+
+    init(_ field: ContextField, _ key: String? = nil) {
+        self.field = field
+        self.key = key
+        path = [field.key] + (key.map { [$0] } ?? [])
+    }
+}
+
+/// Context paths read from every event, made once.
 enum FieldPaths {
-    static let deviceID = ["device", "id"]
-    static let traits = ["traits"]
-    static let traitsEmail = ["traits", "email"]
-    static let traitsPhone = ["traits", "phone"]
-    static let externalIDs = ["externalIds"]
+    static let deviceID = ContextPath(.device, "id")
+    static let traits = ContextPath(.traits)
+    static let traitsEmail = ContextPath(.traits, "email")
+    static let traitsPhone = ContextPath(.traits, "phone")
+    static let externalIDs = ContextPath(.externalIds)
 }
 
 /// Typed access to an event's fields, with batch-context fallback for `context.*`.
 struct EventFieldReader {
     let item: JSONValue
     /// Where the top-level fields are; nil when they are read by name (a member name with escapes).
-    private let directory: EventFieldDirectory?
-    /// The event's own `context` object, looked up once.
+    private let directory: FieldDirectory<EventField>?
+    /// The event's own `context` object, looked up once, and where its members of interest are.
     let context: JSONValue?
+    private let contextDirectory: FieldDirectory<ContextField>?
     let batchContext: JSONValue?
 
     init(item: JSONValue, batchContext: JSONValue?) {
         self.item = item
-        let directory = EventFieldDirectory(item)
+        let directory = FieldDirectory<EventField>(item)
         self.directory = directory
-        self.context = Self.member(.context, of: item, directory)
+        let context = Self.member(EventField.context, of: item, directory)
+        self.context = context
+        contextDirectory = context.flatMap { FieldDirectory<ContextField>($0) }
         self.batchContext = batchContext
     }
 
-    private static func member(_ field: EventField, of item: JSONValue, _ directory: EventFieldDirectory?) -> JSONValue? {
-        guard let directory else { return item[field.key] }
-        return directory.position(of: field).map { JSONValue(storage: item.storage, index: $0) }
+    private static func member<Field: DirectoryField>(_ field: Field, of object: JSONValue, _ directory: FieldDirectory<Field>?) -> JSONValue? {
+        guard let directory else { return object[field.key] }
+        return directory.position(of: field).map { JSONValue(storage: object.storage, index: $0) }
     }
 
     /// A field's value, treating JSON `null` as absent.
@@ -274,7 +291,19 @@ struct EventFieldReader {
         return value
     }
 
-    func contextValue(_ path: [String]) -> JSONValue? {
+    /// The value at `path` in the event's own context, unless absent or null; else in the batch
+    /// context.
+    func contextValue(_ path: ContextPath) -> JSONValue? {
+        if let context, let member = Self.member(path.field, of: context, contextDirectory) {
+            let own = path.key.map { member[$0] } ?? member
+            if let own, !own.isNull { return own }
+        }
+        guard let shared = batchContext?[path: path.path], !shared.isNull else { return nil }
+        return shared
+    }
+
+    /// `contextValue(_:)` for any path below `context` (custom identifier paths).
+    func contextValue(path: [String]) -> JSONValue? {
         if let own = context?[path: path], !own.isNull { return own }
         guard let shared = batchContext?[path: path], !shared.isNull else { return nil }
         return shared
@@ -282,7 +311,7 @@ struct EventFieldReader {
 
     /// A value at a dotted path from the event root; `context.*` paths fall back to the batch context.
     func value(at path: [String]) -> JSONValue? {
-        if path.first == "context" { return contextValue(Array(path.dropFirst())) }
+        if path.first == "context" { return contextValue(path: Array(path.dropFirst())) }
         guard let value = item[path: path], !value.isNull else { return nil }
         return value
     }
