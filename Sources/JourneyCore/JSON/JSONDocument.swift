@@ -64,9 +64,9 @@ public struct JSONDocument: Sendable {
 }
 
 /// Single-pass validating parser writing the tape. Works on a raw pointer that is only valid
-/// while the caller holds the buffer (`withUnsafeBufferPointer`). One parser can put several JSON texts of one buffer
-/// on one tape (`parse(_:maxDepth:)` per text, as `JSONLines` does); positions on the tape are
-/// offsets in the whole buffer.
+/// while the caller holds the buffer (`withUnsafeBufferPointer`). One parser can put several
+/// JSON texts of one buffer on one tape (`parse(_:maxDepth:)` per text, as `JSONLines` does);
+/// positions on the tape are offsets in the whole buffer.
 struct JSONParser {
     let p: UnsafePointer<UInt8>
     /// The end of the text being parsed.

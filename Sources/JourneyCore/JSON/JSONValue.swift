@@ -226,7 +226,6 @@ public struct JSONValue: Sendable {
             }
         }
     }
-
 }
 
 extension JSONStorage {

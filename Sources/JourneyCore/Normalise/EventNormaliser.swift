@@ -161,8 +161,10 @@ public struct EventNormaliser: Sendable {
         add(try reader.optionalIdentifierText(.anonymousId), .anonymousID)
         add(reader.lenientText(reader.contextValue(FieldPaths.deviceID)), .deviceID)
         if type == .identify {
-            add(reader.lenientText(reader.item[path: FieldPaths.traitsEmail.path]), .email)
-            add(reader.lenientText(reader.item[path: FieldPaths.traitsPhone.path]), .phone)
+            // The event's own traits, found already (its field directory).
+            let traits = reader.field(.traits)
+            add(reader.lenientText(traits?["email"]), .email)
+            add(reader.lenientText(traits?["phone"]), .phone)
         }
         add(reader.lenientText(reader.contextValue(FieldPaths.traitsEmail)), .email)
         add(reader.lenientText(reader.contextValue(FieldPaths.traitsPhone)), .phone)

@@ -59,7 +59,6 @@ public actor IngestEngine {
     private var stitcher: Stitcher
     private var wal: WriteAheadLog?
     private var rejected = 0
-    private var encoder = BinaryWriter(capacity: 64 * 1024)
     private let logger: Logger
     /// When the oldest component still waiting to be re-resolved was reached.
     private var unsettledSince: ContinuousClock.Instant?
@@ -139,10 +138,8 @@ public actor IngestEngine {
             throw .refused(error)
         }
         let recorded = RecordedOperation(operation, at: .now)
-        encoder.removeAll()
-        recorded.encode(into: &encoder)
         var batch = WALBatch()
-        batch.add(.operation, payload: encoder.bytes)
+        batch.add(.operation) { recorded.encode(into: &$0) }
         let position: UInt64
         do {
             position = try wal.append(batch)

@@ -117,14 +117,15 @@ struct StreamLineReader: Sendable {
         buffer.withUnsafeReadableBytes { bytes in
             splitter.split(bytes, into: &lineBytes) { lines.append($0) }
         }
-        let parsed = JSONLines(bytes: lineBytes, lines: lines.compactMap { line in
-            if case .complete(let range) = line { range } else { nil }
+        // One entry per line, so that line `n` is `parsed[n]`; an over-long line (not kept) is
+        // an empty range, whose failure is never read.
+        let parsed = JSONLines(bytes: lineBytes, lines: lines.map { line in
+            if case .complete(let range) = line { range } else { 0..<0 }
         })
         var chunk = Chunk()
         chunk.events.reserveCapacity(inputBytes: buffer.readableBytes)
         let receivedAt = Timestamp.now
-        var parsedIndex = 0
-        for line in lines {
+        for (index, line) in lines.enumerated() {
             switch line {
             case .tooLong(let bytes):
                 summary.lines += 1
@@ -133,17 +134,14 @@ struct StreamLineReader: Sendable {
                     raw: nil, into: &chunk, receivedAt: receivedAt)
             case .complete where awaitingKeyLine:
                 awaitingKeyLine = false
-                if let refusal = authenticate(parsed[parsedIndex]) {
+                if let refusal = authenticate(parsed[index]) {
                     chunk.fatal = refusal
                     return chunk
                 }
-                parsedIndex += 1
             case .complete(let range):
                 summary.lines += 1
-                let value = parsed[parsedIndex]
-                parsedIndex += 1
                 if lineBytes[range].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                store(value, raw: lineBytes[range], into: &chunk, receivedAt: receivedAt)
+                store(parsed[index], raw: lineBytes[range], into: &chunk, receivedAt: receivedAt)
             }
         }
         return chunk
