@@ -277,6 +277,38 @@ import Testing
         }
     }
 
+    /// An event appended in one piece (counted, then written through a cursor) is byte for byte
+    /// what writing it field by field gives, after bytes already written, for strings stored
+    /// inline and on the heap, non-ASCII text, two- and three-byte varint lengths and a payload
+    /// longer than the block of zeros the room is copied from.
+    @Test func anEventAppendedInOnePieceEqualsItWrittenFieldByField() throws {
+        let long = String(repeating: "é", count: 200)
+        let events = [
+            NormalisedEvent(
+                messageID: "m", source: "web", channel: "web", type: .track, name: "Signed In",
+                timestamp: Timestamp(millisecondsSinceEpoch: 0), receivedAt: Timestamp(millisecondsSinceEpoch: -1),
+                identifiers: [], phase: nil),
+            NormalisedEvent(
+                messageID: "9A335EFC-F84D-45F6-B293-6FCBE87FB757", source: long, channel: "call_center", type: .alias,
+                name: nil, timestamp: Timestamp(millisecondsSinceEpoch: .max), receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_000_000),
+                identifiers: [Identifier(type: .userID, value: long), Identifier(type: .anonymousID, value: "a-1")],
+                aliasPreviousID: "prev", phase: .buy, properties: Array(repeating: UInt8(ascii: "x"), count: 20_000),
+                traits: [TraitValue(key: long, json: Array(repeating: UInt8(ascii: "1"), count: 300)), TraitValue(key: "", json: [])]),
+        ]
+        for event in events {
+            var fieldByField = BinaryWriter()
+            fieldByField.raw([0xAB, 0xCD])
+            event.encode(to: &fieldByField)
+            var inOnePiece = BinaryWriter()
+            inOnePiece.raw([0xAB, 0xCD])
+            event.encode(into: &inOnePiece)
+            #expect(inOnePiece.bytes == fieldByField.bytes)
+            var reader = BinaryReader(inOnePiece.bytes[2...])
+            #expect(try NormalisedEvent(decoding: &reader) == event)
+            #expect(reader.isAtEnd)
+        }
+    }
+
     /// A byte string written in place reads back like one written from a buffer, whether its
     /// length prefix takes the expected two bytes or one or three (the bytes move then).
     @Test func lengthPrefixedBytesWrittenInPlaceReadBack() throws {

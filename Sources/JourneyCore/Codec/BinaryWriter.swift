@@ -1,6 +1,6 @@
-/// Appends a compact binary encoding to a byte buffer: little-endian fixed-width integers,
-/// LEB128 varints and length-prefixed byte strings. The WAL and checkpoints are built with it.
-/// A value type; one owner at a time.
+/// Appends a compact binary encoding (`BinaryOutput`) to a byte buffer: little-endian
+/// fixed-width integers, LEB128 varints and length-prefixed byte strings. The WAL and
+/// checkpoints are built with it. A value type; one owner at a time.
 public struct BinaryWriter: Sendable {
     public private(set) var bytes: [UInt8]
 
@@ -46,56 +46,36 @@ public struct BinaryWriter: Sendable {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func i64(_ value: Int64) {
-        u64(UInt64(bitPattern: value))
-    }
-
-    public mutating func varint(_ value: UInt64) {
-        var rest = value
-        while rest >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        bytes.append(UInt8(rest))
-    }
-
-    public mutating func varint(_ value: Int) {
-        precondition(value >= 0, "varint encodes non-negative counts and lengths")
-        varint(UInt64(value))
-    }
-
-    public mutating func lengthPrefixed(_ value: some Collection<UInt8>) {
-        varint(value.count)
-        bytes.append(contentsOf: value)
-    }
-
     /// Appends a length-prefixed byte string that `fill` writes in place, after room left for a
     /// prefix of `expectedPrefixBytes`; the bytes are moved only when their varint length needs
     /// another number of bytes. Saves building the string in a buffer of its own and copying it.
     public mutating func lengthPrefixed(expectedPrefixBytes: Int = 2, _ fill: (inout BinaryWriter) throws -> Void) rethrows {
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: expectedPrefixBytes))
+        bytes.appendZeros(expectedPrefixBytes)
         try fill(&self)
         var prefix = BinaryWriter(capacity: 10)
         prefix.varint(bytes.count - start - expectedPrefixBytes)
         bytes.replaceSubrange(start..<(start + expectedPrefixBytes), with: prefix.bytes)
     }
 
-    /// A length-prefixed string, its bytes copied in one piece (`String.UTF8View` as a generic
-    /// collection is copied through a slower path).
-    public mutating func string(_ value: String) {
-        withUTF8Bytes(of: value) { utf8 in
-            varint(utf8.count)
-            bytes.append(contentsOf: utf8)
+    /// Appends `value`'s encoding in one piece: its bytes are counted first, then written through
+    /// a `BinaryCursor`, with one capacity and uniqueness check for the whole instead of one per
+    /// field.
+    public mutating func append(_ value: some BinaryEncodable) {
+        var counter = BinaryByteCount()
+        value.encode(to: &counter)
+        let start = bytes.count
+        bytes.appendZeros(counter.count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var cursor = BinaryCursor(buffer.baseAddress! + start)
+            value.encode(to: &cursor)
+            precondition(cursor.position == buffer.baseAddress! + buffer.count, "an encoding wrote other than the bytes it counted")
         }
     }
+}
 
-    public mutating func optionalString(_ value: String?) {
-        if let value {
-            u8(1)
-            string(value)
-        } else {
-            u8(0)
-        }
+extension BinaryWriter: BinaryOutput {
+    public mutating func raw(_ value: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: value)
     }
 }

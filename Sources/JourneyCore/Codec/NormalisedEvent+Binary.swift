@@ -1,29 +1,33 @@
-extension NormalisedEvent {
+extension NormalisedEvent: BinaryEncodable {
     /// Version of the binary event encoding written into WAL records.
     static let binaryVersion: UInt8 = 1
 
-    /// Appends the event's binary form (the payload of a WAL event record).
+    /// Appends the event's binary form (the payload of a WAL event record) in one piece.
     public func encode(into writer: inout BinaryWriter) {
-        writer.u8(Self.binaryVersion)
-        writer.string(messageID)
-        writer.string(source)
-        writer.string(channel)
-        writer.u8(type.binaryCode)
-        writer.optionalString(name)
-        writer.i64(timestamp.millisecondsSinceEpoch)
-        writer.i64(receivedAt.millisecondsSinceEpoch)
-        writer.varint(identifiers.count)
+        writer.append(self)
+    }
+
+    public func encode(to output: inout some BinaryOutput) {
+        output.u8(Self.binaryVersion)
+        output.string(messageID)
+        output.string(source)
+        output.string(channel)
+        output.u8(type.binaryCode)
+        output.optionalString(name)
+        output.i64(timestamp.millisecondsSinceEpoch)
+        output.i64(receivedAt.millisecondsSinceEpoch)
+        output.varint(identifiers.count)
         for identifier in identifiers {
-            writer.string(identifier.type.rawValue)
-            writer.string(identifier.value)
+            output.string(identifier.type.rawValue)
+            output.string(identifier.value)
         }
-        writer.optionalString(aliasPreviousID)
-        writer.u8(phase?.binaryCode ?? 0)
-        writer.lengthPrefixed(properties)
-        writer.varint(traits.count)
+        output.optionalString(aliasPreviousID)
+        output.u8(phase?.binaryCode ?? 0)
+        output.lengthPrefixed(properties)
+        output.varint(traits.count)
         for trait in traits {
-            writer.string(trait.key)
-            writer.lengthPrefixed(trait.json)
+            output.string(trait.key)
+            output.lengthPrefixed(trait.json)
         }
     }
 

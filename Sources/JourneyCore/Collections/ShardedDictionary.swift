@@ -1,7 +1,25 @@
-/// A dictionary split into 256 shards by key hash, so that after a snapshot copies it
-/// (copy-on-write), a later write copies one shard instead of every entry. A value type; one
-/// owner mutates it. Iteration order is unspecified (as for `Dictionary`).
-public struct ShardedDictionary<Key: Hashable, Value> {
+/// A key that picks its own shard in a `ShardedDictionary`, so that each access hashes the key
+/// once (inside its shard's `Dictionary`) instead of twice.
+public protocol ShardedKey: Hashable {
+    /// Bits whose low byte is spread evenly over the keys in use: a key that is itself a hash,
+    /// or a dense id.
+    var shardSelector: UInt64 { get }
+}
+
+extension ProfileID: ShardedKey {
+    /// The id is a stable hash already.
+    public var shardSelector: UInt64 { value }
+}
+
+extension UInt32: ShardedKey {
+    /// Identifier ids are dense positions, so consecutive ids fall in consecutive shards.
+    public var shardSelector: UInt64 { UInt64(self) }
+}
+
+/// A dictionary split into 256 shards by the key's own bits (`ShardedKey`), so that after a
+/// snapshot copies it (copy-on-write), a later write copies one shard instead of every entry. A
+/// value type; one owner mutates it. Iteration order is unspecified (as for `Dictionary`).
+public struct ShardedDictionary<Key: ShardedKey, Value> {
     static var shardBits: Int { 8 }
 
     private var shards: [[Key: Value]] = Array(repeating: [:], count: 1 << shardBits)
@@ -11,7 +29,7 @@ public struct ShardedDictionary<Key: Hashable, Value> {
 
     @inline(__always)
     private static func shard(of key: Key) -> Int {
-        Int(truncatingIfNeeded: UInt(bitPattern: key.hashValue) >> (UInt.bitWidth - shardBits))
+        Int(truncatingIfNeeded: key.shardSelector & (1 << shardBits - 1))
     }
 
     public subscript(key: Key) -> Value? {

@@ -35,7 +35,7 @@ struct PayloadArena {
         }
         let index = blocks.count - 1
         let offset = blocks[index].count
-        blocks[index].append(contentsOf: repeatElement(0, count: count))
+        blocks[index].appendZeros(count)
         blocks[index].withUnsafeMutableBytes { block in
             fill(UnsafeMutableRawBufferPointer(rebasing: block[offset..<(offset + count)]))
         }

@@ -246,12 +246,16 @@ extension Stitcher {
         let slot = group ?? createProfile(for: placement)
         for link in pending { adopt(link, into: slot) }
         attach(placement, to: slot)
-        let (at, messageID) = cause(of: placement)
-        let profileID = liveProfileID(slot)
-        for refusal in refused {
-            counters.blockedMerges += 1
-            profiles[Int(slot)]!.history.append(
-                MergeRecord(from: liveProfileID(refusal.slot), into: profileID, at: at, messageID: messageID, reason: refusal.reason))
+        if !refused.isEmpty {
+            // Only a refusal records the cause: made for every event, its message id would be a
+            // `String` built and freed per touchpoint.
+            let (at, messageID) = cause(of: placement)
+            let profileID = liveProfileID(slot)
+            for refusal in refused {
+                counters.blockedMerges += 1
+                profiles[Int(slot)]!.history.append(
+                    MergeRecord(from: liveProfileID(refusal.slot), into: profileID, at: at, messageID: messageID, reason: refusal.reason))
+            }
         }
         profiles[Int(slot)]!.linksRefused += linksRefused
         counters.linksRefused += linksRefused
