@@ -23,6 +23,10 @@ public struct NormalisedEvent: Sendable, Equatable {
     /// Customer traits the event sets (identify `traits` and any call's `context.traits`), each a key and a raw JSON value.
     public var traits: [TraitValue]
 
+    /// Not inlined: inlined into `EventNormaliser.normalise`, the optimizer built the event
+    /// twice, returned a copy of one and destroyed the other, retaining and releasing each of its
+    /// strings and arrays for every event (seen in the disassembly; Swift 6.3).
+    @inline(never)
     public init(
         messageID: String, source: String, channel: String, type: EventType, name: String?,
         timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,

@@ -399,18 +399,25 @@ extension Stitcher {
         return base
     }
 
+    /// Adds `placement` to the profile in `slot`, changing the record in place (through
+    /// `ChunkedArray`'s `_modify`) with a static function given the parts of the stitcher it
+    /// reads: a mutating method cannot also take one of the stitcher's records `inout`, and taking
+    /// the record out and putting it back moved the whole record twice per touchpoint.
     private mutating func attach(_ placement: Placement, to slot: Int32) {
-        // Taken out, updated and swapped back in: assigning a record into `profiles` copies it
-        // (retaining each of its arrays and tables).
+        let touchpoints = Self.attach(placement, to: &profiles[Int(slot)]!, payloads: payloads, sources: sources, splitRules: splitRules)
+        guard touchpoints > maxTouchpointsPerProfile else { return }
         var record = profiles[Int(slot)].take()
-        attach(placement, to: &record!)
+        enforceCap(&record!)
         swap(&profiles[Int(slot)], &record)
     }
 
-    private mutating func attach(_ placement: Placement, to record: inout ProfileRecord) {
+    /// Returns how many touchpoints the record holds now.
+    private static func attach(
+        _ placement: Placement, to record: inout ProfileRecord, payloads: PayloadArena, sources: NameTable, splitRules: SplitRules
+    ) -> Int {
         switch placement {
         case .touchpoint(let touchpoint):
-            let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints)
+            let position = insertionIndex(of: touchpoint.reference, in: record.touchpoints, payloads: payloads, sources: sources)
             record.touchpoints.insert(touchpoint, at: position)
             record.noteTouch(channel: touchpoint.channelIndex, phase: touchpoint.phase, at: touchpoint.timestamp)
             let traits = payloads.payload(of: touchpoint) { payload -> [(key: String, entry: TraitEntry)] in
@@ -429,7 +436,7 @@ extension Stitcher {
             for (key, entry) in retained.traits { record.setTrait(key, entry) }
             if record.retained == nil { record.retained = retained.history } else { record.retained!.absorb(retained.history) }
         }
-        enforceCap(&record)
+        return record.touchpoints.count
     }
 
     /// Drops the oldest touchpoints past the per-profile cap; they stop counting as stored
@@ -502,6 +509,15 @@ extension Stitcher {
     }
 
     func insertionIndex(of reference: EventReference, in touchpoints: [StoredTouchpoint]) -> Int {
+        Self.insertionIndex(of: reference, in: touchpoints, payloads: payloads, sources: sources)
+    }
+
+    static func insertionIndex(
+        of reference: EventReference, in touchpoints: [StoredTouchpoint], payloads: PayloadArena, sources: NameTable
+    ) -> Int {
+        func precedes(_ lhs: EventReference, _ rhs: EventReference) -> Bool {
+            Self.precedes(lhs, rhs, payloads: payloads, sources: sources)
+        }
         if let last = touchpoints.last, precedes(last.reference, reference) { return touchpoints.count }
         var low = 0
         var high = touchpoints.count
