@@ -671,18 +671,16 @@ enum Population {
                 }
                 let name: String? = type == .track ? pick(names) : (type == .page ? "Home" : nil)
                 let traits: [(String, String)] = chance(50) ? [("plan", "\"\(pick(["free", "gold", "silver"]))\"")] : []
-                var event = TestEvents.event(
+                let phase = rules.phase(type: type, event: name, channel: source.channel)
+                events.append(TestEvents.event(
                     messageID, at: offset, source: source, type: type, name: name, ids: ids, alias: alias,
-                    phase: rules.phase(type: type, event: name, channel: source.channel),
-                    properties: #"{"n":\#(counter)}"#, traits: traits)
-                events.append(event)
+                    phase: phase, properties: #"{"n":\#(counter)}"#, traits: traits))
                 if chance(8) {
                     // The same message id and time from another source: a distinct touchpoint.
                     let other = sources.first { $0.name != source.name }!
-                    event.source = other.name
-                    event.channel = other.channel
-                    event.traits = [TraitValue(key: "plan", json: Array(#""\#(other.name)""#.utf8))]
-                    events.append(event)
+                    events.append(TestEvents.event(
+                        messageID, at: offset, source: other, type: type, name: name, ids: ids, alias: alias,
+                        phase: phase, properties: #"{"n":\#(counter)}"#, traits: [("plan", "\"\(other.name)\"")]))
                 }
             }
         }

@@ -43,22 +43,24 @@ extension NormalisedEvent: BinaryEncodable {
         timestamp = Timestamp(millisecondsSinceEpoch: try reader.i64())
         receivedAt = Timestamp(millisecondsSinceEpoch: try reader.i64())
         let identifierCount = try reader.count()
-        identifiers = []
+        var identifiers: [Identifier] = []
         identifiers.reserveCapacity(identifierCount)
         for _ in 0..<identifierCount {
             let type = IdentifierType(rawValue: try reader.string())
             identifiers.append(Identifier(type: type, value: try reader.string()))
         }
+        self.identifiers = identifiers
         aliasPreviousID = try reader.optionalString()
         phase = try Phase(binaryCode: reader.u8())
         properties = Array(try reader.lengthPrefixed())
         let traitCount = try reader.count()
-        traits = []
+        var traits: [TraitValue] = []
         traits.reserveCapacity(traitCount)
         for _ in 0..<traitCount {
             let key = try reader.string()
             traits.append(TraitValue(key: key, json: Array(try reader.lengthPrefixed())))
         }
+        self.traits = traits
     }
 }
 

@@ -3,30 +3,29 @@
 /// A `Sendable` value: built on an ingest task, handed to the single writer that owns the
 /// identity graph and journey store.
 public struct NormalisedEvent: Sendable, Equatable {
-    public var messageID: String
-    public var source: String
-    public var channel: String
-    public var type: EventType
+    public let messageID: String
+    public let source: String
+    public let channel: String
+    public let type: EventType
     /// `event` for track calls, `name` for page and screen calls.
-    public var name: String?
+    public let name: String?
     /// Event time corrected for client clock skew, fixed when the event is first received.
-    public var timestamp: Timestamp
-    public var receivedAt: Timestamp
+    public let timestamp: Timestamp
+    public let receivedAt: Timestamp
     /// Identifiers the event carries, normalised, junk removed, without duplicates.
-    public var identifiers: [Identifier]
+    public let identifiers: [Identifier]
     /// For alias calls: the normalised `previousId`; whether it is a user id or an anonymous id is
     /// decided by the stitcher from what it already knows.
-    public var aliasPreviousID: String?
-    public var phase: Phase?
+    public let aliasPreviousID: String?
+    public let phase: Phase?
     /// The event's `properties` (identify and group: its `traits`) as raw JSON object bytes, or empty.
-    public var properties: [UInt8]
+    public let properties: [UInt8]
     /// Customer traits the event sets (identify `traits` and any call's `context.traits`), each a key and a raw JSON value.
-    public var traits: [TraitValue]
+    public let traits: [TraitValue]
 
-    /// Not inlined: inlined into `EventNormaliser.normalise`, the optimizer built the event
-    /// twice, returned a copy of one and destroyed the other, retaining and releasing each of its
-    /// strings and arrays for every event (seen in the disassembly; Swift 6.3).
-    @inline(never)
+    /// The fields are constants: with `var` fields, this initializer built the event twice,
+    /// returned a copy of one and destroyed the other, retaining and releasing each of its
+    /// strings and arrays for every event (Swift 6.3's optimizer, seen in the disassembly).
     public init(
         messageID: String, source: String, channel: String, type: EventType, name: String?,
         timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,
