@@ -125,6 +125,8 @@ struct StreamLineReader: Sendable {
         var chunk = Chunk()
         chunk.events.reserveCapacity(inputBytes: buffer.readableBytes)
         let receivedAt = Timestamp.now
+        // What the connection adds to each event, made once per chunk (once its source is known).
+        var envelope: EventNormaliser.Envelope?
         for (index, line) in lines.enumerated() {
             switch line {
             case .tooLong(let bytes):
@@ -141,15 +143,19 @@ struct StreamLineReader: Sendable {
             case .complete(let range):
                 summary.lines += 1
                 if lineBytes[range].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                store(parsed[index], raw: lineBytes[range], into: &chunk, receivedAt: receivedAt)
+                if envelope == nil, let source {
+                    envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
+                }
+                guard let envelope else { continue }
+                store(parsed[index], raw: lineBytes[range], into: &chunk, envelope: envelope)
             }
         }
         return chunk
     }
 
     /// Stores the event on one line; `raw` is the line, for a dead letter if it is refused.
-    private func store(_ line: Result<JSONValue, JSONParseError>, raw: ArraySlice<UInt8>, into chunk: inout Chunk, receivedAt: Timestamp) {
-        guard let source else { return }
+    private func store(_ line: Result<JSONValue, JSONParseError>, raw: ArraySlice<UInt8>, into chunk: inout Chunk, envelope: EventNormaliser.Envelope) {
+        let receivedAt = envelope.receivedAt
         let root: JSONValue
         switch line {
         case .success(let value):
@@ -162,7 +168,6 @@ struct StreamLineReader: Sendable {
             reject("a line must hold one JSON object: an event", raw: Array(raw), into: &chunk, receivedAt: receivedAt)
             return
         }
-        let envelope = EventNormaliser.Envelope(source: SourceInfo(name: source.name, channel: source.channel), receivedAt: receivedAt)
         do {
             chunk.events.append(try settings.normaliser.normalise(root, envelope: envelope))
             chunk.eventLines.append(summary.lines)
