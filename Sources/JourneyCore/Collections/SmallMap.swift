@@ -20,7 +20,8 @@ public struct SmallMap<Key: Equatable, Value>: Sequence, ExpressibleByDictionary
     public var count: Int { pairs.count }
 
     public subscript(key: Key) -> Value? {
-        get { pairs.first { $0.key == key }?.value }
+        // Inlined, a lookup reads the pairs in place; called, it retained and released them.
+        @inline(__always) get { pairs.first { $0.key == key }?.value }
         set {
             if let index = pairs.firstIndex(where: { $0.key == key }) {
                 if let newValue { pairs[index].value = newValue } else { pairs.remove(at: index) }
