@@ -34,7 +34,7 @@ enum ResolveBenchmark {
             let time = Timestamp(millisecondsSinceEpoch: base.millisecondsSinceEpoch + offset)
             return NormalisedEvent(
                 messageID: messageID, source: source.name, channel: source.channel, type: .track, name: "Product Viewed", timestamp: time,
-                receivedAt: time, identifiers: identifiers, phase: .explore, properties: Array(#"{"sku":"A-1","price":12.5}"#.utf8))
+                receivedAt: time, identifiers: identifiers, phase: .explore, properties: Array(#"{"sku":"A-1","price":12.5}"#.utf8)[...])
         }
         var events: [NormalisedEvent] = []
         events.reserveCapacity(customers * eventsPerCustomer)

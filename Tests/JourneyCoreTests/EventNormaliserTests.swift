@@ -9,7 +9,7 @@ struct EventNormaliserTests {
         event.identifiers.map { "\($0.type.rawValue)=\($0.value)" }
     }
 
-    private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+    private func text(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
     // MARK: the six call types
 
@@ -462,7 +462,7 @@ struct EventNormaliserTests {
             """)
         let stored = text(event.properties)
         #expect(!stored.contains("\n") && !stored.contains("\r"))
-        let properties = try JSONDocument(bytes: event.properties).root
+        let properties = try JSONDocument(bytes: Array(event.properties)).root
         #expect(properties["name"]?.string == "Ada  Lovelace")
         #expect(properties["address"]?["lines"]?.elements.map { $0.string } == ["12 St James's Sq", "x"])
         #expect(properties["tags"]?.count == 0)
@@ -471,5 +471,28 @@ struct EventNormaliserTests {
         #expect(text(event.traits[0].json) == #""gold\n""#)
         let track = try harness.normalise("{\"type\":\"track\",\"event\":\"X\",\"userId\":\"u\",\"properties\":{\r\n\t\"a\" : 1 ,\n\"b\":\"x y\"}}")
         #expect(text(track.properties) == "{\t\"a\" : 1 ,\"b\":\"x y\"}")
+    }
+
+    /// Properties that need no compacting are the slice of the parsed bytes they were found in,
+    /// not a copy; compacted ones are bytes of their own.
+    @Test func propertiesAreTheParsedBytesUnlessCompacted() throws {
+        func normalised(_ json: String) throws -> (event: NormalisedEvent, parsed: Range<UInt>) {
+            let document = try JSONDocument(string: json)
+            let event = try EventNormaliser(settings: harness.settings).normalise(
+                document.root, envelope: EventNormaliser.Envelope(source: harness.source, receivedAt: harness.receivedAt))
+            let parsed = document.root.rawBytes.withUnsafeBufferPointer {
+                UInt(bitPattern: $0.baseAddress)..<(UInt(bitPattern: $0.baseAddress) + UInt($0.count))
+            }
+            return (event, parsed)
+        }
+        func start(_ bytes: ArraySlice<UInt8>) -> UInt {
+            bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        }
+        let plain = try normalised(#"{"type":"track","event":"X","userId":"u","properties":{"total":1}}"#)
+        #expect(text(plain.event.properties) == #"{"total":1}"#)
+        #expect(plain.parsed.contains(start(plain.event.properties)))
+        let pretty = try normalised("{\"type\":\"track\",\"event\":\"X\",\"userId\":\"u\",\"properties\":{\n\"total\":1\n}}")
+        #expect(text(pretty.event.properties) == #"{"total":1}"#)
+        #expect(!pretty.parsed.contains(start(pretty.event.properties)))
     }
 }

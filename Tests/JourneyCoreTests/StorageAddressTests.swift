@@ -24,19 +24,21 @@ import Testing
             name: "An event name longer than fifteen bytes", timestamp: TestEvents.time("2025-03-01T10:00:00Z"),
             receivedAt: TestEvents.time("2025-03-01T10:00:01Z"),
             identifiers: [TestEvents.email("someone.with.a.long.address@example.com"), TestEvents.user("user-0123456789-abcdef")],
-            phase: nil, properties: Array(repeating: 7, count: 300), traits: [TraitValue(key: "plan", json: Array("\"pro\"".utf8))])
+            phase: nil, properties: Array(repeating: 7, count: 300)[100...], traits: [TraitValue(key: "plan", json: Array("\"pro\"".utf8))])
         withUnsafeBytes(of: event) { raw in
             func word(_ offset: Int) -> UInt { raw.load(fromByteOffset: offset, as: UInt.self) }
             Self.expectHintCovers(event.messageID, word: word(EventStorageAddress.messageIDWord))
             Self.expectHintCovers(event.name!, word: word(EventStorageAddress.nameWord))
             let arrays = [
                 (word(EventStorageAddress.identifiersWord), Self.elementsAddress(event.identifiers)),
-                (word(EventStorageAddress.propertiesWord), Self.elementsAddress(event.properties)),
                 (word(EventStorageAddress.traitsWord), Self.elementsAddress(event.traits)),
             ]
             for (word, elements) in arrays {
                 #expect(StorageAddress.objectAddress(word: word) + UInt(StorageAddress.arrayElementsOffset) == elements)
             }
+            // A slice that starts past its buffer's first element.
+            let properties = event.properties.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            #expect(StorageAddress.sliceElementsAddress(words: raw.baseAddress! + EventStorageAddress.propertiesWords) == properties)
         }
         event.identifiers.withUnsafeBytes { identifiers in
             for (position, identifier) in event.identifiers.enumerated() {

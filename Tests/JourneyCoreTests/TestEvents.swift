@@ -31,7 +31,7 @@ enum TestEvents {
             messageID: messageID, source: source.name, channel: source.channel, type: type, name: name,
             timestamp: Timestamp(millisecondsSinceEpoch: base + offset),
             receivedAt: Timestamp(millisecondsSinceEpoch: base + offset + 5), identifiers: ids,
-            aliasPreviousID: previous, phase: phase, properties: properties.map { Array($0.utf8) } ?? [],
+            aliasPreviousID: previous, phase: phase, properties: properties.map { Array($0.utf8)[...] } ?? [],
             traits: traits.map { TraitValue(key: $0.0, json: Array($0.1.utf8)) })
     }
 

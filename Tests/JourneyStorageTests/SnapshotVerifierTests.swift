@@ -22,7 +22,7 @@ import Testing
         NormalisedEvent(
             messageID: id, source: source.name, channel: source.channel, type: type, name: name,
             timestamp: Timestamp(millisecondsSinceEpoch: base + offset), receivedAt: Timestamp(millisecondsSinceEpoch: base + offset + 7),
-            identifiers: ids, phase: phase, properties: properties.map { Array($0.utf8) } ?? [],
+            identifiers: ids, phase: phase, properties: properties.map { Array($0.utf8)[...] } ?? [],
             traits: traits.map { TraitValue(key: $0.0, json: Array($0.1.utf8)) })
     }
 

@@ -264,7 +264,7 @@ import Testing
             messageID: "m-1", source: "web", channel: "web", type: .identify, name: nil,
             timestamp: Timestamp(millisecondsSinceEpoch: 1_700_000_000_123), receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_001_000),
             identifiers: [Identifier(type: .userID, value: "ü-1"), Identifier(type: .email, value: "a@b.c")],
-            aliasPreviousID: "prev", phase: .engage, properties: Array(#"{"a":1}"#.utf8),
+            aliasPreviousID: "prev", phase: .engage, properties: Array(#"{"a":1}"#.utf8)[...],
             traits: [TraitValue(key: "plan", json: Array(#""pro""#.utf8))])
         var writer = BinaryWriter()
         event.encode(into: &writer)
@@ -292,7 +292,7 @@ import Testing
                 messageID: "9A335EFC-F84D-45F6-B293-6FCBE87FB757", source: long, channel: "call_center", type: .alias,
                 name: nil, timestamp: Timestamp(millisecondsSinceEpoch: .max), receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_000_000),
                 identifiers: [Identifier(type: .userID, value: long), Identifier(type: .anonymousID, value: "a-1")],
-                aliasPreviousID: "prev", phase: .buy, properties: Array(repeating: UInt8(ascii: "x"), count: 20_000),
+                aliasPreviousID: "prev", phase: .buy, properties: Array(repeating: UInt8(ascii: "x"), count: 20_000)[...],
                 traits: [TraitValue(key: long, json: Array(repeating: UInt8(ascii: "1"), count: 300)), TraitValue(key: "", json: [])]),
         ]
         for event in events {

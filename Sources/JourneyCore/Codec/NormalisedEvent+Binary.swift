@@ -52,7 +52,8 @@ extension NormalisedEvent: BinaryEncodable {
         self.identifiers = identifiers
         aliasPreviousID = try reader.optionalString()
         phase = try Phase(binaryCode: reader.u8())
-        properties = Array(try reader.lengthPrefixed())
+        // Copied out: a slice would keep the whole buffer being decoded (a WAL segment) alive.
+        properties = ArraySlice(Array(try reader.lengthPrefixed()))
         let traitCount = try reader.count()
         var traits: [TraitValue] = []
         traits.reserveCapacity(traitCount)

@@ -7,8 +7,9 @@ import CMemoryHints
 /// it) or its buffer is asked for (the count lives in the storage). So hints take the address
 /// from the value's own words instead: an array is one word, the address of its storage object,
 /// whose elements start `arrayElementsOffset` bytes in; a native string's second word is the
-/// address of its storage object with flags in the top four bits. `StorageAddressTests` check
-/// both against the addresses Swift's own APIs report. If Swift ever laid these out
+/// address of its storage object with flags in the top four bits; an array slice's second and
+/// third words are its buffer's base address and its start index. `StorageAddressTests` check
+/// all three against the addresses Swift's own APIs report. If Swift ever laid these out
 /// differently, a hint would load the wrong line and change nothing else: a prefetch never
 /// faults and never changes a result.
 enum StorageAddress {
@@ -27,6 +28,20 @@ enum StorageAddress {
     /// string's flag bits. For a small string (no storage) it is no address at all, harmlessly.
     static func objectAddress(word: UInt) -> UInt {
         word & 0x0FFF_FFFF_FFFF_FFFF
+    }
+
+    /// The address of the first element of the byte slice whose words start at `words`.
+    static func sliceElementsAddress(words: UnsafeRawPointer) -> UInt {
+        words.load(fromByteOffset: MemoryLayout<UInt>.size, as: UInt.self)
+            &+ words.load(fromByteOffset: 2 * MemoryLayout<UInt>.size, as: UInt.self)
+    }
+
+    /// Starts loading the first bytes of the byte slice whose words start at `words`, and the
+    /// line after.
+    static func prefetchSliceElements(words: UnsafeRawPointer) {
+        guard let elements = UnsafeRawPointer(bitPattern: sliceElementsAddress(words: words)) else { return }
+        journeyd_prefetch(elements)
+        journeyd_prefetch(elements + 64)
     }
 
     /// Starts loading the object whose address `word` holds: its header and first bytes, and

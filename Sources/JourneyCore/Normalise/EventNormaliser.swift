@@ -194,12 +194,12 @@ public struct EventNormaliser: Sendable {
         var traits: [TraitValue] = []
         if let contextTraits = reader.contextValue(FieldPaths.traits), contextTraits.kind == .object {
             for member in contextTraits.members {
-                traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
+                traits.append(TraitValue(key: member.key, json: Array(Self.compactJSON(member.value.rawBytes))))
             }
         }
         if type == .identify, let own = try reader.optionalObject(.traits) {
             for member in own.members {
-                traits.append(TraitValue(key: member.key, json: Self.compactJSON(member.value.rawBytes)))
+                traits.append(TraitValue(key: member.key, json: Array(Self.compactJSON(member.value.rawBytes))))
             }
         }
         return traits
@@ -208,9 +208,10 @@ public struct EventNormaliser: Sendable {
     /// Validated JSON text without line breaks, so stored properties and traits never carry raw
     /// newlines into JSON-lines output (senders may pretty-print). A valid JSON string cannot hold a
     /// raw CR or LF, so every such byte is insignificant whitespace and can simply be dropped.
-    static func compactJSON(_ json: ArraySlice<UInt8>) -> [UInt8] {
-        guard json.withUnsafeBufferPointer(containsLineBreak) else { return Array(json) }
-        return json.filter { $0 != 0x0A && $0 != 0x0D }
+    /// Text without line breaks (the usual case) is returned as the slice it is, not copied.
+    static func compactJSON(_ json: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard json.withUnsafeBufferPointer(containsLineBreak) else { return json }
+        return ArraySlice(json.filter { $0 != 0x0A && $0 != 0x0D })
     }
 
     /// Whether `bytes` hold a LF or CR, eight bytes at a time: a word has a byte equal to `b`

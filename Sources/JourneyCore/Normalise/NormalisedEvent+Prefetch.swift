@@ -11,9 +11,10 @@ extension NormalisedEvent {
     static func prefetchStorage(of events: borrowing [NormalisedEvent], at index: Int) {
         events.withUnsafeBufferPointer { events in
             let event = UnsafeRawPointer(events.baseAddress! + index)
-            for offset in EventStorageAddress.wordOffsets {
+            for offset in EventStorageAddress.objectWordOffsets {
                 StorageAddress.prefetchObject(word: event.load(fromByteOffset: offset, as: UInt.self))
             }
+            StorageAddress.prefetchSliceElements(words: event + EventStorageAddress.propertiesWords)
         }
     }
 
@@ -35,13 +36,14 @@ extension NormalisedEvent {
 /// Where the storage addresses of an event's fields sit in its raw words (`StorageAddress`).
 enum EventStorageAddress {
     /// Offsets within a `NormalisedEvent` of the words holding the storage addresses of its
-    /// message id, identifier list, properties, traits and name.
+    /// message id, identifier list, traits and name.
     static let messageIDWord = stringWord(\NormalisedEvent.messageID)
     static let identifiersWord = arrayWord(\NormalisedEvent.identifiers)
-    static let propertiesWord = arrayWord(\NormalisedEvent.properties)
     static let traitsWord = arrayWord(\NormalisedEvent.traits)
     static let nameWord = stringWord(\NormalisedEvent.name)
-    static let wordOffsets = [messageIDWord, identifiersWord, propertiesWord, traitsWord, nameWord]
+    static let objectWordOffsets = [messageIDWord, identifiersWord, traitsWord, nameWord]
+    /// Offset of the properties slice's words (`StorageAddress.prefetchSliceElements`).
+    static let propertiesWords = MemoryLayout<NormalisedEvent>.offset(of: \NormalisedEvent.properties)!
 
     /// Offset within an `Identifier` of the word holding its value's storage address.
     static let identifierValueWord = MemoryLayout<Identifier>.offset(of: \Identifier.value)! + MemoryLayout<UInt>.size

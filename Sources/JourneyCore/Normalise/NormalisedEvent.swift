@@ -18,8 +18,10 @@ public struct NormalisedEvent: Sendable, Equatable {
     /// decided by the stitcher from what it already knows.
     public let aliasPreviousID: String?
     public let phase: Phase?
-    /// The event's `properties` (identify and group: its `traits`) as raw JSON object bytes, or empty.
-    public let properties: [UInt8]
+    /// The event's `properties` (identify and group: its `traits`) as raw JSON object bytes, or
+    /// empty. When they needed no compacting, a slice of the bytes the event was parsed from
+    /// (its request body or stream chunk), which the event keeps alive: no copy per event.
+    public let properties: ArraySlice<UInt8>
     /// Customer traits the event sets (identify `traits` and any call's `context.traits`), each a key and a raw JSON value.
     public let traits: [TraitValue]
 
@@ -29,7 +31,7 @@ public struct NormalisedEvent: Sendable, Equatable {
     public init(
         messageID: String, source: String, channel: String, type: EventType, name: String?,
         timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,
-        phase: Phase?, properties: [UInt8] = [], traits: [TraitValue] = []
+        phase: Phase?, properties: ArraySlice<UInt8> = [], traits: [TraitValue] = []
     ) {
         self.messageID = messageID
         self.source = source
