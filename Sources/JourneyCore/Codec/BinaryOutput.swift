@@ -64,18 +64,18 @@ public protocol BinaryEncodable {
 }
 
 /// Counts the bytes an encoding writes, and writes nothing.
-public struct BinaryByteCount: BinaryOutput {
-    public private(set) var count = 0
+struct BinaryByteCount: BinaryOutput {
+    private(set) var count = 0
 
-    public init() {}
+    init() {}
 
-    public mutating func u8(_ value: UInt8) { count += 1 }
-    public mutating func u32(_ value: UInt32) { count += 4 }
-    public mutating func u64(_ value: UInt64) { count += 8 }
-    public mutating func raw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
+    mutating func u8(_ value: UInt8) { count += 1 }
+    mutating func u32(_ value: UInt32) { count += 4 }
+    mutating func u64(_ value: UInt64) { count += 8 }
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
 
     /// Counted from the string's length alone, without reaching its bytes.
-    public mutating func string(_ value: String) {
+    mutating func string(_ value: String) {
         let length = value.utf8.count
         varint(length)
         count += length
@@ -85,29 +85,29 @@ public struct BinaryByteCount: BinaryOutput {
 /// Writes an encoding into memory whose size was counted beforehand, with no bounds or
 /// uniqueness checks per field. Lives only inside `BinaryWriter.append(_:)`, which checks that
 /// exactly the counted bytes were written.
-public struct BinaryCursor: BinaryOutput {
+struct BinaryCursor: BinaryOutput {
     private(set) var position: UnsafeMutableRawPointer
 
     init(_ start: UnsafeMutableRawPointer) {
         position = start
     }
 
-    public mutating func u8(_ value: UInt8) {
+    mutating func u8(_ value: UInt8) {
         position.storeBytes(of: value, as: UInt8.self)
         position += 1
     }
 
-    public mutating func u32(_ value: UInt32) {
+    mutating func u32(_ value: UInt32) {
         position.storeBytes(of: value.littleEndian, as: UInt32.self)
         position += 4
     }
 
-    public mutating func u64(_ value: UInt64) {
+    mutating func u64(_ value: UInt64) {
         position.storeBytes(of: value.littleEndian, as: UInt64.self)
         position += 8
     }
 
-    public mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress else { return }
         position.copyMemory(from: source, byteCount: bytes.count)
         position += bytes.count
