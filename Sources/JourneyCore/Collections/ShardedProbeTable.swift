@@ -50,16 +50,18 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
         Int(truncatingIfNeeded: hash >> UInt64(64 - shardBits))
     }
 
-    /// The first entry stored under `hash` that `matches`.
+    /// The first entry stored under `hash` that `matches`. Probes through the shard's raw words
+    /// (`withEntries`): reached through the array, every lookup would also read the entries'
+    /// storage header for its bounds check, a cache miss of its own in a table this large.
     func first(hash: UInt64, where matches: (Entry) -> Bool) -> Entry? {
-        let shard = shards[Self.shard(of: hash)]
-        guard shard.mask >= 0 else { return nil }
-        var slot = Int(truncatingIfNeeded: hash) & shard.mask
-        while !shard[slot].isEmpty {
-            if matches(shard[slot]) { return shard[slot] }
-            slot = (slot + 1) & shard.mask
-        }
-        return nil
+        withEntries(ofShardFor: hash) { entries, mask in
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while !entries[slot].isEmpty {
+                if matches(entries[slot]) { return entries[slot] }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        } ?? nil
     }
 
     /// Starts loading the slot where a lookup or insertion under `hash` begins. The table is far
@@ -70,17 +72,23 @@ struct ShardedProbeTable<Entry: ProbeTableEntry>: Sendable {
     }
 
     /// The address of the slot where a lookup under `hash` begins; nil while its shard is empty.
-    /// Read from the shard's raw words (`StorageAddress`): reaching the entries through their
-    /// buffer or a copy would first read their storage's header, a load as slow as the one a
-    /// prefetch starts.
     func homeSlotAddress(hash: UInt64) -> UnsafeRawPointer? {
+        withEntries(ofShardFor: hash) { entries, mask in UnsafeRawPointer(entries + (Int(truncatingIfNeeded: hash) & mask)) }
+    }
+
+    /// Calls `body` with the first entry and the mask of the shard `hash` falls in; nil while
+    /// that shard is empty. Both are read from the shard's raw words (`StorageAddress`), so
+    /// nothing of the entries' storage is read before `body` reads an entry: reaching the entries
+    /// through their buffer or a copy would first read the storage's header, a load as slow as
+    /// the one it precedes. Every slot `slot & mask` is in bounds (`mask` is the capacity − 1).
+    private func withEntries<Result>(ofShardFor hash: UInt64, _ body: (UnsafePointer<Entry>, Int) -> Result) -> Result? {
         shards.withUnsafeBufferPointer { shards in
             let shard = UnsafeRawPointer(shards.baseAddress! + Self.shard(of: hash))
             let mask = shard.load(fromByteOffset: Self.maskOffset, as: Int.self)
             guard mask >= 0, let storage = UnsafeRawPointer(bitPattern: shard.load(fromByteOffset: Self.entriesOffset, as: UInt.self)) else {
                 return nil
             }
-            return storage + StorageAddress.arrayElementsOffset + (Int(truncatingIfNeeded: hash) & mask) * MemoryLayout<Entry>.stride
+            return body((storage + StorageAddress.arrayElementsOffset).assumingMemoryBound(to: Entry.self), mask)
         }
     }
 
