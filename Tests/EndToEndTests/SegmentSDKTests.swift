@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 /// An unmodified Segment SDK works against journeyd by changing only its host and write key.
@@ -6,21 +5,14 @@ import Testing
 @Suite struct SegmentSDKTests {
     @Test func officialPythonSDKWithGzipIsAccepted() async throws {
         try await withDaemon("sdk") { daemon, client async throws in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", TestEnvironment.repositoryRoot + "/scripts/sdk_segment_python.py", "https://\(daemon.httpAddress)",
-                DaemonProcess.writeKey, "sdk-user",
-            ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["REQUESTS_CA_BUNDLE"] = daemon.certificates.caCertificate
-            process.environment = environment
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "the SDK failed (is segment-analytics-python installed? run scripts/install-test-deps.sh): \(stderr)")
+            let sdk = try await CommandRun.run(
+                "/usr/bin/env",
+                [
+                    "python3", TestEnvironment.repositoryRoot + "/scripts/sdk_segment_python.py", "https://\(daemon.httpAddress)",
+                    DaemonProcess.writeKey, "sdk-user",
+                ],
+                environment: ["REQUESTS_CA_BUNDLE": daemon.certificates.caCertificate])
+            #expect(sdk.status == 0, "the SDK failed (is segment-analytics-python installed? run scripts/install-test-deps.sh): \(sdk.stderr)")
 
             let profile = try await client.admin("/v1/profiles?type=user_id&value=sdk-user").json()
             let journey = profile["journey"]!.elements

@@ -154,7 +154,7 @@ import Testing
             let file = [UInt8](FileManager.default.contents(atPath: directory + "/touchpoints.jsonl.gz")!)
             let members = (0..<(file.count - 2)).filter { file[$0] == 0x1F && file[$0 + 1] == 0x8B && file[$0 + 2] == 0x08 }
             #expect(members.count >= 2, "expected several gzip members, found \(members.count)")
-            let duck = try CommandRun.run(
+            let duck = try await CommandRun.run(
                 "/usr/bin/env",
                 ["python3", "-c", "import duckdb, sys; print(duckdb.sql(f\"SELECT count(*), count(DISTINCT message_id) FROM read_json('{sys.argv[1]}/touchpoints.jsonl.gz')\").fetchall()[0])", directory])
             #expect(duck.status == 0, "\(duck.stderr)")

@@ -294,7 +294,7 @@ import Testing
             var lines = Self.events(3_000, prefix: "load")
             lines[1_234] = "{\"type\":\"track\"}"
             try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/corpus.ndjson", atomically: true, encoding: .utf8)
-            let run = try CommandRun.run(
+            let run = try await CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
                 [
                     "load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--connections", "3",
@@ -312,7 +312,7 @@ import Testing
             // share sent twice: every line arrives, the second round as duplicates.
             try (Self.events(1_250, prefix: "dealt").joined(separator: "\n") + "\n")
                 .write(toFile: directory + "/dealt.ndjson", atomically: true, encoding: .utf8)
-            let dealt = try CommandRun.run(
+            let dealt = try await CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
                 [
                     "load", "--stream", daemon.streamAddress, "--corpus", directory + "/dealt.ndjson", "--connections", "3",
@@ -326,7 +326,7 @@ import Testing
             #expect(dealtReport["error_lines"]?.int == 0, "\(dealt.stdout)")
             #expect(try await Self.touchpoints(client) == 4_249)
             // Runs so long that a connection would get none: refused before connecting.
-            let tooLong = try CommandRun.run(
+            let tooLong = try await CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
                 [
                     "load", "--stream", daemon.streamAddress, "--corpus", directory + "/dealt.ndjson", "--connections", "3",
@@ -336,7 +336,7 @@ import Testing
             #expect(tooLong.status != 0)
             #expect(tooLong.stderr.contains("2 runs of --interleave 700 for --connections 3"), "\(tooLong.stderr)")
 
-            let refused = try CommandRun.run(
+            let refused = try await CommandRun.run(
                 TestEnvironment.builtProduct("journeyctl"),
                 ["load", "--stream", daemon.streamAddress, "--corpus", directory + "/corpus.ndjson", "--ca", daemon.certificates.caCertificate])
             #expect(refused.status != 0)

@@ -25,3 +25,16 @@ struct CommandRun {
         return CommandRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
+
+extension CommandRun {
+    /// `run` for async tests: the command is waited for on a thread of its own, not on one of
+    /// the few threads that run the suite's tasks (two on a two-core machine). Held there, it
+    /// kept every other test's task waiting, including the ones watching a daemon's log.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> CommandRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment, directory: directory) })
+            }.start()
+        }
+    }
+}

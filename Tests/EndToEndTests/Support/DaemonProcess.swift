@@ -157,7 +157,9 @@ final class DaemonProcess: Sendable {
         }
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
+        // The log is read again after every wait, also the one that ends past the deadline: a
+        // task that was kept waiting (a busy suite) must still find a daemon that became ready.
+        while true {
             let text = output.text
             if let line = text.split(separator: "\n").first(where: { $0.contains("msg=ready") }) {
                 let fields = Self.logfmtFields(String(line))
@@ -170,6 +172,7 @@ final class DaemonProcess: Sendable {
                 await output.waitForEnd()
                 throw DaemonError.exited(status: process.terminationStatus, log: output.text)
             }
+            guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
