@@ -8,8 +8,8 @@ import Testing
 @Suite struct SimulateTests {
     static var journeyctl: String { TestEnvironment.builtProduct("journeyctl") }
 
-    static func run(_ arguments: [String]) throws -> CommandRun {
-        let run = try CommandRun.run(journeyctl, arguments)
+    static func run(_ arguments: [String]) async throws -> CommandRun {
+        let run = try await CommandRun.run(journeyctl, arguments)
         #expect(run.status == 0, "journeyctl \(arguments.joined(separator: " ")) exited \(run.status): \(run.stderr)")
         return run
     }
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func simulatedTrafficOverBothInputsIsStoredOnceAndStitched() async throws {
-        let fragment = try Self.run(["simulate", "--print-config", "--key-prefix", "e2e"]).stdout
+        let fragment = try await Self.run(["simulate", "--print-config", "--key-prefix", "e2e"]).stdout
         #expect(fragment.contains("name: call-centre, channel: call_center, write_key: \"e2e-call-centre-write-key\", stream_write_key: true"))
         let daemon = try await DaemonProcess.start(label: "simulate", sources: fragment)
         let client = try TrackingClient(daemon: daemon)
@@ -27,9 +27,9 @@ import Testing
         do {
             let out = daemon.directory + "-sim"
             let common = ["--customers", "150", "--key-prefix", "e2e", "--ca", daemon.certificates.caCertificate, "--no-progress", "--json", "--connections", "3"]
-            let https = try Self.json(Self.run(
+            let https = try await Self.json(Self.run(
                 ["simulate", "--seed", "5", "--out", out + "/https", "--https", daemon.httpAddress, "--gzip", "--batch-size", "50"] + common).stdout)
-            let stream = try Self.json(Self.run(
+            let stream = try await Self.json(Self.run(
                 ["simulate", "--seed", "6", "--out", out + "/stream", "--stream", daemon.streamAddress, "--write-corpus"] + common).stdout)
             for summary in [https, stream] {
                 #expect(summary["sent"]?.int == summary["deliveries"]?.int)
@@ -46,7 +46,7 @@ import Testing
             #expect(snapshot.status == 200)
 
             for (name, summary, other) in [("https", https, stream), ("stream", stream, https)] {
-                let score = try Self.json(Self.run(["score", daemon.stateDirectory, "--truth", out + "/" + name, "--json"]).stdout)
+                let score = try await Self.json(Self.run(["score", daemon.stateDirectory, "--truth", out + "/" + name, "--json"]).stdout)
                 let events = try #require(score["events"])
                 #expect(events["sent"]?.int == summary["unique_events"]?.int)
                 #expect(events["lost"]?.int == 0)
@@ -59,7 +59,7 @@ import Testing
                 #expect(journeyd["households_merged"]?.int == 0)
                 #expect((baseline["households_merged"]?.int ?? 0) == score["households"]?.int)
             }
-            let text = try Self.run(["score", daemon.stateDirectory + "/snapshots", "--truth", out + "/https/truth.jsonl.gz"]).stdout
+            let text = try await Self.run(["score", daemon.stateDirectory + "/snapshots", "--truth", out + "/https/truth.jsonl.gz"]).stdout
             #expect(text.contains("households merged"))
             try await client.shutdown()
             await daemon.stop()

@@ -93,7 +93,7 @@ import Testing
             }
 
             // DuckDB reads the files as they are.
-            let duck = try Self.duckDB(directory)
+            let duck = try await Self.duckDB(directory)
             #expect(duck.status == 0, "\(duck.stderr)")
             let result = try JSONDocument(string: duck.stdout).root
             let stages = Dictionary(uniqueKeysWithValues: result["stages"]!.elements.map { ($0[index: 0]!.string ?? "null", $0[index: 1]!.int!) })
@@ -163,7 +163,7 @@ import Testing
     }
 
     /// Runs the DESIGN.md query and a few counts with DuckDB's Python package; prints JSON.
-    static func duckDB(_ directory: String) throws -> CommandRun {
+    static func duckDB(_ directory: String) async throws -> CommandRun {
         let script = """
             import duckdb, json, sys
             d = sys.argv[1]
@@ -197,6 +197,6 @@ import Testing
             }
             print(json.dumps(out))
             """
-        return try CommandRun.run("/usr/bin/env", ["python3", "-c", script, directory])
+        return try await CommandRun.run("/usr/bin/env", ["python3", "-c", script, directory])
     }
 }
