@@ -1,6 +1,6 @@
 /// A key that picks its own shard in a `ShardedDictionary`, so that each access hashes the key
 /// once (inside its shard's `Dictionary`) instead of twice.
-public protocol ShardedKey: Hashable {
+protocol ShardedKey: Hashable {
     /// Bits whose low byte is spread evenly over the keys in use: a key that is itself a hash,
     /// or a dense id.
     var shardSelector: UInt64 { get }
@@ -8,31 +8,31 @@ public protocol ShardedKey: Hashable {
 
 extension ProfileID: ShardedKey {
     /// The id is a stable hash already.
-    public var shardSelector: UInt64 { value }
+    var shardSelector: UInt64 { value }
 }
 
 extension UInt32: ShardedKey {
     /// Identifier ids are dense positions, so consecutive ids fall in consecutive shards.
-    public var shardSelector: UInt64 { UInt64(self) }
+    var shardSelector: UInt64 { UInt64(self) }
 }
 
 /// A dictionary split into 256 shards by the key's own bits (`ShardedKey`), so that after a
 /// snapshot copies it (copy-on-write), a later write copies one shard instead of every entry. A
 /// value type; one owner mutates it. Iteration order is unspecified (as for `Dictionary`).
-public struct ShardedDictionary<Key: ShardedKey, Value> {
+struct ShardedDictionary<Key: ShardedKey, Value> {
     static var shardBits: Int { 8 }
 
     private var shards: [[Key: Value]] = Array(repeating: [:], count: 1 << shardBits)
-    public private(set) var count = 0
+    private(set) var count = 0
 
-    public init() {}
+    init() {}
 
     @inline(__always)
     private static func shard(of key: Key) -> Int {
-        Int(truncatingIfNeeded: key.shardSelector & (1 << shardBits - 1))
+        Int(truncatingIfNeeded: key.shardSelector & ((1 << shardBits) - 1))
     }
 
-    public subscript(key: Key) -> Value? {
+    subscript(key: Key) -> Value? {
         get { shards[Self.shard(of: key)][key] }
         set {
             let shard = Self.shard(of: key)
@@ -46,13 +46,13 @@ public struct ShardedDictionary<Key: ShardedKey, Value> {
 
     /// Makes room for `total` entries in all, spread over the shards, so that filling the
     /// dictionary (e.g. at recovery) does not rehash as it grows.
-    public mutating func reserveCapacity(_ total: Int) {
+    mutating func reserveCapacity(_ total: Int) {
         let perShard = ShardedCapacity.perShard(total, shards: shards.count)
         for index in shards.indices { shards[index].reserveCapacity(perShard) }
     }
 
     /// Every entry, shard by shard.
-    public var entries: FlattenSequence<[[Key: Value]]> { shards.joined() }
+    var entries: FlattenSequence<[[Key: Value]]> { shards.joined() }
 }
 
 extension ShardedDictionary: Sendable where Key: Sendable, Value: Sendable {}

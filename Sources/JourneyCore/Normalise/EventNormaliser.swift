@@ -301,13 +301,17 @@ struct EventFieldReader {
             let own = path.key.map { member[$0] } ?? member
             if let own, !own.isNull { return own }
         }
-        guard let shared = batchContext?[path: path.path], !shared.isNull else { return nil }
-        return shared
+        return batchContextValue(path.path)
     }
 
     /// `contextValue(_:)` for any path below `context` (custom identifier paths).
     func contextValue(path: [String]) -> JSONValue? {
         if let own = context?[path: path], !own.isNull { return own }
+        return batchContextValue(path)
+    }
+
+    /// The value at `path` in the batch context, unless absent or null.
+    private func batchContextValue(_ path: [String]) -> JSONValue? {
         guard let shared = batchContext?[path: path], !shared.isNull else { return nil }
         return shared
     }
