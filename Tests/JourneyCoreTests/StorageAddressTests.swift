@@ -27,10 +27,9 @@ import Testing
             phase: nil, properties: Array(repeating: 7, count: 300)[100...], traits: [TraitValue(key: "plan", json: Array("\"pro\"".utf8))])
         withUnsafeBytes(of: event) { raw in
             func word(_ offset: Int) -> UInt { raw.load(fromByteOffset: offset, as: UInt.self) }
-            Self.expectHintCovers(event.messageID, word: word(EventStorageAddress.messageIDWord))
             Self.expectHintCovers(event.name!, word: word(EventStorageAddress.nameWord))
             let arrays = [
-                (word(EventStorageAddress.identifiersWord), Self.elementsAddress(event.identifiers)),
+                (word(EventStorageAddress.keysWord), Self.elementsAddress(event.keys.bytes)),
                 (word(EventStorageAddress.traitsWord), Self.elementsAddress(event.traits)),
             ]
             for (word, elements) in arrays {
@@ -39,13 +38,6 @@ import Testing
             // A slice that starts past its buffer's first element.
             let properties = event.properties.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
             #expect(StorageAddress.sliceElementsAddress(words: raw.baseAddress! + EventStorageAddress.propertiesWords) == properties)
-        }
-        event.identifiers.withUnsafeBytes { identifiers in
-            for (position, identifier) in event.identifiers.enumerated() {
-                let word = identifiers.load(
-                    fromByteOffset: position * MemoryLayout<Identifier>.stride + EventStorageAddress.identifierValueWord, as: UInt.self)
-                Self.expectHintCovers(identifier.value, word: word)
-            }
         }
     }
 

@@ -38,13 +38,16 @@ extension BinaryOutput {
         }
     }
 
+    /// Length-prefixed bytes copied in one piece.
+    public mutating func lengthPrefixed(_ value: UnsafeRawBufferPointer) {
+        varint(value.count)
+        raw(value)
+    }
+
     /// A length-prefixed string, its bytes copied in one piece (`String.UTF8View` as a generic
     /// collection is copied through a slower path).
     public mutating func string(_ value: String) {
-        withUTF8Bytes(of: value) { utf8 in
-            varint(utf8.count)
-            raw(utf8)
-        }
+        withUTF8Bytes(of: value) { lengthPrefixed($0) }
     }
 
     public mutating func optionalString(_ value: String?) {

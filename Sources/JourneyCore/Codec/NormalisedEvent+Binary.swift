@@ -9,17 +9,19 @@ extension NormalisedEvent: BinaryEncodable {
 
     public func encode(to output: inout some BinaryOutput) {
         output.u8(Self.binaryVersion)
-        output.string(messageID)
+        keys.withMessageID { output.lengthPrefixed($0) }
         output.string(source)
         output.string(channel)
         output.u8(type.binaryCode)
         output.optionalString(name)
         output.i64(timestamp.millisecondsSinceEpoch)
         output.i64(receivedAt.millisecondsSinceEpoch)
-        output.varint(identifiers.count)
-        for identifier in identifiers {
-            output.string(identifier.type.rawValue)
-            output.string(identifier.value)
+        keys.withIdentifiers { identifiers in
+            output.varint(identifiers.count)
+            for identifier in identifiers {
+                output.string(identifier.type.rawValue)
+                output.lengthPrefixed(identifier.value)
+            }
         }
         output.optionalString(aliasPreviousID)
         output.u8(phase?.binaryCode ?? 0)
@@ -35,7 +37,7 @@ extension NormalisedEvent: BinaryEncodable {
     public init(decoding reader: inout BinaryReader) throws(BinaryDecodingError) {
         let version = try reader.u8()
         guard version == Self.binaryVersion else { throw .malformed("event encoding version \(version)") }
-        messageID = try reader.string()
+        var keys = EventKeys.Builder(messageID: try reader.string())
         source = try reader.string()
         channel = try reader.string()
         type = try EventType(binaryCode: reader.u8())
@@ -43,13 +45,12 @@ extension NormalisedEvent: BinaryEncodable {
         timestamp = Timestamp(millisecondsSinceEpoch: try reader.i64())
         receivedAt = Timestamp(millisecondsSinceEpoch: try reader.i64())
         let identifierCount = try reader.count()
-        var identifiers: [Identifier] = []
-        identifiers.reserveCapacity(identifierCount)
         for _ in 0..<identifierCount {
             let type = IdentifierType(rawValue: try reader.string())
-            identifiers.append(Identifier(type: type, value: try reader.string()))
+            let value = try reader.string()
+            withUTF8Bytes(of: value) { keys.appendUnchecked(type, value: $0) }
         }
-        self.identifiers = identifiers
+        self.keys = keys.finish()
         aliasPreviousID = try reader.optionalString()
         phase = try Phase(binaryCode: reader.u8())
         // Copied out: a slice would keep the whole buffer being decoded (a WAL segment) alive.

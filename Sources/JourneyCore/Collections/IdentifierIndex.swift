@@ -23,14 +23,16 @@ struct IdentifierIndex {
     /// The value's bytes, its length, then the type's bytes, through one seeded `Hasher`: the
     /// length keeps (`ab`, `c`) and (`a`, `bc`) apart. Hashing the bytes directly, rather than as
     /// `String`s, saves retaining each string and a hasher pass per string.
-    static func hash(of identifier: Identifier) -> UInt64 {
+    static func hash(type: IdentifierType, value: UnsafeRawBufferPointer) -> UInt64 {
         var hasher = Hasher()
-        withUTF8Bytes(of: identifier.value) { value in
-            hasher.combine(bytes: value)
-            hasher.combine(value.count)
-        }
-        withUTF8Bytes(of: identifier.type.rawValue) { hasher.combine(bytes: $0) }
+        hasher.combine(bytes: value)
+        hasher.combine(value.count)
+        withUTF8Bytes(of: type.rawValue) { hasher.combine(bytes: $0) }
         return UInt64(UInt(bitPattern: hasher.finalize()))
+    }
+
+    static func hash(of identifier: Identifier) -> UInt64 {
+        withUTF8Bytes(of: identifier.value) { hash(type: identifier.type, value: $0) }
     }
 
     /// The id stored under `hash` whose interned identifier `matches`.

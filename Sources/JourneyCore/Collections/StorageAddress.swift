@@ -51,4 +51,13 @@ enum StorageAddress {
         journeyd_prefetch(object)
         journeyd_prefetch(object + 64)
     }
+
+    /// Starts loading the lines of the array whose word is `word`, holding `elementBytes` bytes
+    /// of elements, past the two `prefetchObject(word:)` loads.
+    static func prefetchArrayTail(word: UInt, elementBytes: Int) {
+        guard let object = UnsafeRawPointer(bitPattern: objectAddress(word: word)) else { return }
+        for line in stride(from: 128, to: arrayElementsOffset + elementBytes, by: 64) {
+            journeyd_prefetch(object + line)
+        }
+    }
 }

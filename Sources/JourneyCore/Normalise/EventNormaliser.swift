@@ -60,37 +60,33 @@ public struct EventNormaliser: Sendable {
         let reader = EventFieldReader(item: item, batchContext: envelope.batchContext)
 
         let (type, name, payload) = try phaseInputs(reader, impliedType: envelope.impliedType)
-        // A blank messageId is no id at all: taken as given, it would make every later event of the source a duplicate.
-        let givenMessageID = try reader.optionalString(.messageId).flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
-        let messageID = givenMessageID ?? derivedMessageID(item, source: envelope.source)
-        guard messageID.utf8.count <= 256 else { throw EventRejection("messageId is longer than 256 bytes") }
+        var keys = try keysBuilder(reader, item: item, source: envelope.source)
 
-        if type == .group, try reader.optionalIdentifierText(.groupId) == nil {
+        if type == .group, try reader.identifierValue(.groupId) == nil {
             throw EventRejection("groupId: a group call needs a groupId")
         }
 
         let timestamp = try correctedTimestamp(reader, envelope: envelope)
-        let identifiers = try collectIdentifiers(reader, type: type)
+        try collectIdentifiers(reader, type: type, into: &keys)
         var aliasPreviousID: String?
         if type == .alias {
-            guard let previous = try reader.optionalIdentifierText(.previousId) else {
+            guard let previous = try reader.identifierValue(.previousId).map(EventFieldReader.identifierText) else {
                 throw EventRejection("previousId: an alias call needs a previousId")
             }
-            guard identifiers.contains(where: { $0.type == .userID }) else {
+            guard keys.contains(.userID) else {
                 throw EventRejection("userId: an alias call needs a usable userId")
             }
             let trimmed = IdentifierNormaliser.trimmed(previous)
             if !settings.identifiers.isJunk(trimmed) { aliasPreviousID = trimmed }
         }
-        guard !identifiers.isEmpty else {
+        guard keys.identifierCount > 0 else {
             throw EventRejection("no usable identifier: userId and anonymousId are missing or on the junk-value blocklist")
         }
 
         let properties = payload.map { Self.compactJSON($0.rawBytes) } ?? []
         return NormalisedEvent(
-            messageID: messageID, source: envelope.source.name, channel: envelope.source.channel, type: type, name: name,
-            timestamp: timestamp, receivedAt: envelope.receivedAt, identifiers: identifiers,
-            aliasPreviousID: aliasPreviousID,
+            keys: keys.finish(), source: envelope.source.name, channel: envelope.source.channel, type: type, name: name,
+            timestamp: timestamp, receivedAt: envelope.receivedAt, aliasPreviousID: aliasPreviousID,
             phase: settings.phaseRules.phase(type: type, event: name, channel: envelope.source.channel, properties: payload),
             properties: properties, traits: try customerTraits(reader, type: type)
         )
@@ -147,30 +143,48 @@ public struct EventNormaliser: Sendable {
         return corrected
     }
 
-    private func collectIdentifiers(_ reader: EventFieldReader, type: EventType) throws(EventRejection) -> [Identifier] {
-        var found: [Identifier] = []
-        found.reserveCapacity(4)
-        // Each identifier once, at its first place: events carry a handful, so a linear scan
-        // beats hashing into a set.
-        func add(_ raw: String?, _ identifierType: IdentifierType) {
-            if let raw, let identifier = settings.identifiers.normalise(raw, as: identifierType), !found.contains(identifier) {
-                found.append(identifier)
-            }
+    /// The event's keys, begun with its message id: the one it gives, read in place when it has
+    /// no escapes and starts with a visible character (the usual case), else as a `String`; or
+    /// one derived from its bytes. A blank messageId is no id at all: taken as given, it would
+    /// make every later event of the source a duplicate.
+    private func keysBuilder(_ reader: EventFieldReader, item: JSONValue, source: SourceInfo) throws(EventRejection) -> EventKeys.Builder {
+        let inPlace = reader.field(.messageId)?.withUnescapedStringBytes { bytes -> EventKeys.Builder? in
+            guard let first = bytes.first, IdentifierNormaliser.isVisibleASCII(first), bytes.count <= Self.maxMessageIDBytes else { return nil }
+            return EventKeys.Builder(messageID: UnsafeRawBufferPointer(bytes))
         }
-        add(try reader.optionalIdentifierText(.userId), .userID)
-        add(try reader.optionalIdentifierText(.anonymousId), .anonymousID)
-        add(reader.lenientText(reader.contextValue(FieldPaths.deviceID)), .deviceID)
+        if let inPlace = inPlace ?? nil { return inPlace }
+        let given = try reader.optionalString(.messageId).flatMap { IdentifierNormaliser.trimmed($0).isEmpty ? nil : $0 }
+        let messageID = given ?? derivedMessageID(item, source: source)
+        guard messageID.utf8.count <= Self.maxMessageIDBytes else { throw EventRejection("messageId is longer than \(Self.maxMessageIDBytes) bytes") }
+        return EventKeys.Builder(messageID: messageID)
+    }
+
+    static let maxMessageIDBytes = 256
+
+    /// Adds the event's identifiers to `keys`, each normalised and once, at its first place.
+    private func collectIdentifiers(_ reader: EventFieldReader, type: EventType, into keys: inout EventKeys.Builder) throws(EventRejection) {
+        func add(_ value: JSONValue?, _ identifierType: IdentifierType) {
+            guard let value else { return }
+            let readInPlace: Void? = value.withUnescapedStringBytes {
+                settings.identifiers.normalise(UnsafeRawBufferPointer($0), as: identifierType, into: &keys)
+            }
+            if readInPlace != nil { return }
+            withUTF8Bytes(of: EventFieldReader.identifierText(value)) { settings.identifiers.normalise($0, as: identifierType, into: &keys) }
+        }
+        add(try reader.identifierValue(.userId), .userID)
+        add(try reader.identifierValue(.anonymousId), .anonymousID)
+        add(reader.lenientIdentifierValue(reader.contextValue(FieldPaths.deviceID)), .deviceID)
         if type == .identify {
             // The event's own traits, found already (its field directory).
             let traits = reader.field(.traits)
-            add(reader.lenientText(traits?["email"]), .email)
-            add(reader.lenientText(traits?["phone"]), .phone)
+            add(reader.lenientIdentifierValue(traits?["email"]), .email)
+            add(reader.lenientIdentifierValue(traits?["phone"]), .phone)
         }
-        add(reader.lenientText(reader.contextValue(FieldPaths.traitsEmail)), .email)
-        add(reader.lenientText(reader.contextValue(FieldPaths.traitsPhone)), .phone)
+        add(reader.lenientIdentifierValue(reader.contextValue(FieldPaths.traitsEmail)), .email)
+        add(reader.lenientIdentifierValue(reader.contextValue(FieldPaths.traitsPhone)), .phone)
         for custom in settings.customIdentifiers {
             for path in custom.paths {
-                add(reader.lenientText(reader.value(at: path)), custom.type)
+                add(reader.lenientIdentifierValue(reader.value(at: path)), custom.type)
             }
         }
         if let externalIDs = reader.contextValue(FieldPaths.externalIDs), externalIDs.kind == .array {
@@ -178,10 +192,9 @@ public struct EventNormaliser: Sendable {
                 guard let typeName = entry["type"]?.string,
                     let known = knownType(named: typeName.lowercased())
                 else { continue }
-                add(reader.lenientText(entry["id"]), known)
+                add(reader.lenientIdentifierValue(entry["id"]), known)
             }
         }
-        return found
     }
 
     private func knownType(named name: String) -> IdentifierType? {
@@ -329,12 +342,20 @@ struct EventFieldReader {
         return text
     }
 
-    /// Ids may be strings or integers (some SDKs send numeric user ids); integers keep their JSON text.
-    func optionalIdentifierText(_ field: EventField) throws(EventRejection) -> String? {
+    /// An id field's value: ids may be strings or integers (some SDKs send numeric user ids).
+    func identifierValue(_ field: EventField) throws(EventRejection) -> JSONValue? {
         guard let value = self.field(field) else { return nil }
-        if let text = value.string { return text }
-        if value.kind == .number, value.int64 != nil { return String(decoding: value.rawBytes, as: UTF8.self) }
-        throw EventRejection("\(field.key): expected a string or an integer")
+        guard Self.isIdentifierValue(value) else { throw EventRejection("\(field.key): expected a string or an integer") }
+        return value
+    }
+
+    /// The text of a string or integer value; integers keep their JSON text.
+    static func identifierText(_ value: JSONValue) -> String {
+        value.string ?? String(decoding: value.rawBytes, as: UTF8.self)
+    }
+
+    private static func isIdentifierValue(_ value: JSONValue) -> Bool {
+        value.kind == .string || (value.kind == .number && value.int64 != nil)
     }
 
     func optionalObject(_ field: EventField) throws(EventRejection) -> JSONValue? {
@@ -356,10 +377,8 @@ struct EventFieldReader {
 
     /// Identifier values found inside free-form objects (traits, context): strings and integers
     /// count, anything else is ignored rather than refused, since the sender did not mean it as an id.
-    func lenientText(_ value: JSONValue?) -> String? {
-        guard let value else { return nil }
-        if let text = value.string { return text }
-        if value.kind == .number, value.int64 != nil { return String(decoding: value.rawBytes, as: UTF8.self) }
-        return nil
+    func lenientIdentifierValue(_ value: JSONValue?) -> JSONValue? {
+        guard let value, Self.isIdentifierValue(value) else { return nil }
+        return value
     }
 }

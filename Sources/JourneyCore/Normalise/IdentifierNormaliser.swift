@@ -47,11 +47,30 @@ public struct IdentifierNormaliser: Sendable {
         return Identifier(type: type, value: value)
     }
 
+    /// `normalise(_:as:)` for UTF-8 bytes, adding the identifier to `keys` unless it is junk or
+    /// there already. A value that needs no change — not an email or a phone, a visible ASCII
+    /// character at both ends, longer than any blocklist entry and not all zeros (most ids) — is
+    /// added as its bytes, without making a `String`.
+    public func normalise(_ raw: UnsafeRawBufferPointer, as type: IdentifierType, into keys: inout EventKeys.Builder) {
+        if let first = raw.first, let last = raw.last, Self.isVisibleASCII(first), Self.isVisibleASCII(last),
+            raw.count > longestBlocked, !Self.isZerosAndSeparators(raw), type != .email, type != .phone
+        {
+            keys.append(type, value: raw)
+        } else if let identifier = normalise(String(decoding: raw, as: UTF8.self), as: type) {
+            withUTF8Bytes(of: identifier.value) { keys.append(type, value: $0) }
+        }
+    }
+
     /// Whether a trimmed value is on the blocklist or consists only of zeros and separators.
     public func isJunk(_ trimmed: String) -> Bool {
         if trimmed.utf8.count <= longestBlocked, blocklist.contains(Self.foldedForBlocklist(trimmed)) { return true }
+        return Self.isZerosAndSeparators(trimmed.utf8)
+    }
+
+    /// Whether `bytes` hold a zero and otherwise only separators (`-`, `:`, `.`, space).
+    private static func isZerosAndSeparators(_ bytes: some Sequence<UInt8>) -> Bool {
         var sawZero = false
-        for byte in trimmed.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "0"): sawZero = true
             case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: " "): continue
@@ -86,13 +105,18 @@ public struct IdentifierNormaliser: Sendable {
     /// ASCII character (the usual case) is returned as it is, without looking at Unicode properties.
     static func trimmed(_ value: String) -> String {
         let utf8 = value.utf8
-        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7f, last > 0x20, last < 0x7f {
+        if let first = utf8.first, let last = utf8.last, isVisibleASCII(first), isVisibleASCII(last) {
             return value
         }
         let scalars = value.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[first...last])
+    }
+
+    /// A printable ASCII character other than space: never whitespace to trim.
+    static func isVisibleASCII(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7f
     }
 
     private static func foldedForBlocklist(_ value: String) -> String {

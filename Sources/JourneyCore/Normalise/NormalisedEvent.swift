@@ -3,7 +3,9 @@
 /// A `Sendable` value: built on an ingest task, handed to the single writer that owns the
 /// identity graph and journey store.
 public struct NormalisedEvent: Sendable, Equatable {
-    public let messageID: String
+    /// The message id and the identifiers — normalised, junk removed, without duplicates — packed
+    /// into one buffer (`EventKeys`).
+    public let keys: EventKeys
     public let source: String
     public let channel: String
     public let type: EventType
@@ -12,8 +14,6 @@ public struct NormalisedEvent: Sendable, Equatable {
     /// Event time corrected for client clock skew, fixed when the event is first received.
     public let timestamp: Timestamp
     public let receivedAt: Timestamp
-    /// Identifiers the event carries, normalised, junk removed, without duplicates.
-    public let identifiers: [Identifier]
     /// For alias calls: the normalised `previousId`; whether it is a user id or an anonymous id is
     /// decided by the stitcher from what it already knows.
     public let aliasPreviousID: String?
@@ -29,23 +29,38 @@ public struct NormalisedEvent: Sendable, Equatable {
     /// returned a copy of one and destroyed the other, retaining and releasing each of its
     /// strings and arrays for every event (Swift 6.3's optimizer, seen in the disassembly).
     public init(
-        messageID: String, source: String, channel: String, type: EventType, name: String?,
-        timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,
+        keys: EventKeys, source: String, channel: String, type: EventType, name: String?,
+        timestamp: Timestamp, receivedAt: Timestamp, aliasPreviousID: String? = nil,
         phase: Phase?, properties: ArraySlice<UInt8> = [], traits: [TraitValue] = []
     ) {
-        self.messageID = messageID
+        self.keys = keys
         self.source = source
         self.channel = channel
         self.type = type
         self.name = name
         self.timestamp = timestamp
         self.receivedAt = receivedAt
-        self.identifiers = identifiers
         self.aliasPreviousID = aliasPreviousID
         self.phase = phase
         self.properties = properties
         self.traits = traits
     }
+
+    public init(
+        messageID: String, source: String, channel: String, type: EventType, name: String?,
+        timestamp: Timestamp, receivedAt: Timestamp, identifiers: [Identifier], aliasPreviousID: String? = nil,
+        phase: Phase?, properties: ArraySlice<UInt8> = [], traits: [TraitValue] = []
+    ) {
+        self.init(
+            keys: EventKeys(messageID: messageID, identifiers: identifiers), source: source, channel: channel, type: type,
+            name: name, timestamp: timestamp, receivedAt: receivedAt, aliasPreviousID: aliasPreviousID, phase: phase,
+            properties: properties, traits: traits)
+    }
+
+    public var messageID: String { keys.messageID }
+
+    /// The identifiers as values (`keys.withIdentifiers` reads them without making `String`s).
+    public var identifiers: [Identifier] { keys.identifiers }
 }
 
 /// One customer trait: its key and its value as raw JSON bytes.

@@ -64,7 +64,7 @@ extension Stitcher {
     /// Performs `operation` (`at`: when it was asked for, recorded in the WAL with it).
     public mutating func perform(_ operation: StitcherOperation, at: Timestamp) throws(StitcherOperationError) -> StitcherOperationResult {
         settle()
-        let cause = ResolutionCause(at: at.millisecondsSinceEpoch, messageID: nil)
+        let cause = ResolutionCause(at: at.millisecondsSinceEpoch)
         switch try plan(operation) {
         case .erase(let slot, let suppress):
             return .erased(erase(slot: slot, suppress: suppress, cause: cause))

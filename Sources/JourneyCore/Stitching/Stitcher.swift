@@ -130,7 +130,7 @@ public struct Stitcher: Sendable {
         let keys = events.indices.map { index in
             if index + Self.prefetchDistance < events.count { NormalisedEvent.prefetchStorage(of: events, at: index + Self.prefetchDistance) }
             return sources.index(of: events[index].source).map { source in
-                (source: source, fingerprint: MessageIndex.fingerprint(source: source, messageID: events[index].messageID))
+                (source: source, fingerprint: events[index].keys.withMessageID { MessageIndex.fingerprint(source: source, messageID: $0) })
             }
         }
         for ahead in keys.prefix(Self.prefetchDistance) { ahead.map { messageIndex.prefetch($0.fingerprint) } }
@@ -145,14 +145,14 @@ public struct Stitcher: Sendable {
                 }
                 continue
             }
-            let stored = withUTF8Bytes(of: events[index].messageID) { storedLocation(source: source, messageID: $0, fingerprint: fingerprint) != nil }
+            let stored = events[index].keys.withMessageID { storedLocation(source: source, messageID: $0, fingerprint: fingerprint) != nil }
             if stored { continue }
             if let entry = firstEntry.first(fingerprint, orRecord: result.indices.count) {
                 // Almost always the same id again; compare every earlier id with this fingerprint
                 // so that two ids sharing one are both kept.
                 let repeated = zip(result.indices, result.fingerprints).dropFirst(entry).contains { earlier, earlierFingerprint in
-                    earlierFingerprint == fingerprint && events[earlier].messageID == events[index].messageID
-                        && events[earlier].source == events[index].source
+                    earlierFingerprint == fingerprint && events[earlier].source == events[index].source
+                        && events[earlier].keys.withMessageID { earlierID in events[index].keys.withMessageID { earlierID.elementsEqual($0) } }
                 }
                 if repeated { continue }
             }
@@ -166,8 +166,8 @@ public struct Stitcher: Sendable {
     static let prefetchDistance = 8
 
     /// The dedup fingerprint of a message id from an interned source, and whether it is stored.
-    private func lookUp(source: UInt32, messageID: String) -> (fingerprint: UInt64, stored: Bool) {
-        withUTF8Bytes(of: messageID) { messageID in
+    private func lookUp(source: UInt32, keys: EventKeys) -> (fingerprint: UInt64, stored: Bool) {
+        keys.withMessageID { messageID in
             let fingerprint = MessageIndex.fingerprint(source: source, messageID: messageID)
             return (fingerprint, storedLocation(source: source, messageID: messageID, fingerprint: fingerprint) != nil)
         }
@@ -232,18 +232,18 @@ public struct Stitcher: Sendable {
         var taken = 0
         for (entry, (index, fingerprint)) in zip(unstored.indices, unstored.fingerprints).enumerated() {
             // The slot an event two places on will be indexed at was loaded by `unstored(in:)`
-            // and may have left the cache since. That event's identifier list was loaded then
-            // too; its values are loaded now. (Taking events from the end leaves the position of
-            // the rest unchanged.)
+            // and may have left the cache since. The first lines of that event's keys were loaded
+            // then too; the rest, if any, are loaded now. (Taking events from the end leaves the
+            // position of the rest unchanged.)
             if entry + 2 < unstored.indices.count {
                 if let ahead = unstored.fingerprints[entry + 2] { messageIndex.prefetch(ahead) }
-                NormalisedEvent.prefetchIdentifierValues(of: events, at: lastPosition - unstored.indices[entry + 2])
+                NormalisedEvent.prefetchKeysTail(of: events, at: lastPosition - unstored.indices[entry + 2])
             }
             events.removeLast(index - taken)
             let event = events.removeLast()
             taken = index + 1
             let sourceIndex = sources.intern(event.source)
-            let fingerprint = fingerprint ?? MessageIndex.fingerprint(source: sourceIndex, messageID: event.messageID)
+            let fingerprint = fingerprint ?? event.keys.withMessageID { MessageIndex.fingerprint(source: sourceIndex, messageID: $0) }
             storeNew(event, sourceIndex: sourceIndex, fingerprint: fingerprint)
         }
         counters.duplicates += duplicates
@@ -258,7 +258,7 @@ public struct Stitcher: Sendable {
     /// reached out of order in `unsettled`.
     private mutating func store(_ event: borrowing NormalisedEvent) -> (StoredTouchpoint, [UInt32])? {
         let sourceIndex = sources.intern(event.source)
-        let (fingerprint, stored) = lookUp(source: sourceIndex, messageID: event.messageID)
+        let (fingerprint, stored) = lookUp(source: sourceIndex, keys: event.keys)
         guard !stored else { return nil }
         return storeNew(event, sourceIndex: sourceIndex, fingerprint: fingerprint)
     }
@@ -267,25 +267,27 @@ public struct Stitcher: Sendable {
     /// dedup fingerprint.
     @discardableResult
     private mutating func storeNew(_ event: borrowing NormalisedEvent, sourceIndex: UInt32, fingerprint: UInt64) -> (StoredTouchpoint, [UInt32]) {
-        // In policy order. Sorted by position rather than as values, so that the identifiers are
-        // not copied; one or two (most events) without building the positions at all.
-        let identifiers = event.identifiers
+        // In policy order, interned from the packed bytes: no `String` is made for an identifier
+        // already known. One or two (most events) without sorting.
         let isAlias = event.aliasPreviousID != nil
-        var links: [UInt32] = []
-        links.reserveCapacity(identifiers.count + (isAlias ? 2 : 0))
-        switch identifiers.count {
-        case 0:
-            break
-        case 1:
-            links.append(intern(identifiers[0]))
-        case 2:
-            let first = precedesInPolicyOrder(identifiers[1], identifiers[0]) ? 1 : 0
-            links.append(intern(identifiers[first]))
-            links.append(intern(identifiers[1 - first]))
-        default:
-            for index in identifiers.indices.sorted(by: { precedesInPolicyOrder(identifiers[$0], identifiers[$1]) }) {
-                links.append(intern(identifiers[index]))
+        var links: [UInt32] = event.keys.withIdentifiers { identifiers in
+            var links: [UInt32] = []
+            links.reserveCapacity(identifiers.count + (isAlias ? 2 : 0))
+            var entries = identifiers.makeIterator()
+            switch identifiers.count {
+            case 0:
+                break
+            case 1:
+                links.append(intern(entries.next()!))
+            case 2:
+                let (first, second) = (entries.next()!, entries.next()!)
+                let swapped = precedesInPolicyOrder(second, first)
+                links.append(intern(swapped ? second : first))
+                links.append(intern(swapped ? first : second))
+            default:
+                for entry in identifiers.sorted(by: precedesInPolicyOrder) { links.append(intern(entry)) }
             }
+            return links
         }
         let cause = ResolutionCause(event)
         noteSharedEvidence(links, cause: cause)
@@ -296,8 +298,8 @@ public struct Stitcher: Sendable {
         let traits = event.traits.isEmpty ? [] : EncodedTraits.encode(event.traits)
         // The closures below capture these two fields, not the event: a closure that captures
         // the event copies all of it (retaining each of its strings and arrays).
-        let (messageID, properties) = (event.messageID, event.properties)
-        let location = withUTF8Bytes(of: messageID) { messageID in
+        let (keys, properties) = (event.keys, event.properties)
+        let location = keys.withMessageID { messageID in
             properties.withUnsafeBytes { properties in
                 payloads.appendTouchpoint(
                     source: sourceIndex, messageID: messageID, links: links, alias: isAlias, traits: traits, properties: properties,
@@ -317,17 +319,25 @@ public struct Stitcher: Sendable {
     }
 
     /// The order in which an event's identifiers are linked: by the policy's rank of their
-    /// types, then by value.
-    private func precedesInPolicyOrder(_ lhs: Identifier, _ rhs: Identifier) -> Bool {
+    /// types, then by value (as `String`s compare, which for ASCII is by their bytes).
+    private func precedesInPolicyOrder(_ lhs: EventKeys.IdentifierEntry, _ rhs: EventKeys.IdentifierEntry) -> Bool {
         let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))
-        return left != right ? left < right : lhs.value < rhs.value
+        if left != right { return left < right }
+        if lhs.value.allSatisfy({ $0 < 0x80 }) && rhs.value.allSatisfy({ $0 < 0x80 }) { return utf8Precedes(lhs.value, rhs.value) }
+        return String(decoding: lhs.value, as: UTF8.self) < String(decoding: rhs.value, as: UTF8.self)
     }
 
     mutating func intern(_ identifier: Identifier) -> UInt32 {
-        let hash = IdentifierIndex.hash(of: identifier)
-        if let id = identifierID(of: identifier, hash: hash) { return id }
+        withUTF8Bytes(of: identifier.value) { intern(EventKeys.IdentifierEntry(type: identifier.type, value: $0)) }
+    }
+
+    /// The id of an identifier read from an event's keys; interned (its value made a `String`)
+    /// if it is new.
+    private mutating func intern(_ entry: EventKeys.IdentifierEntry) -> UInt32 {
+        let hash = IdentifierIndex.hash(type: entry.type, value: entry.value)
+        if let id = identifierID(type: entry.type, value: entry.value, hash: hash) { return id }
         let id = UInt32(identifierList.count)
-        identifierList.append(identifier)
+        identifierList.append(Identifier(type: entry.type, value: String(decoding: entry.value, as: UTF8.self)))
         identifierIDs.insert(id, hash: hash)
         owner.append(-1)
         identifierFlags.append([])
@@ -336,9 +346,18 @@ public struct Stitcher: Sendable {
         return id
     }
 
+    private func identifierID(type: IdentifierType, value: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
+        identifierIDs.id(hash: hash) { id in
+            let known = identifierList[Int(id)]
+            return known.type == type && withUTF8Bytes(of: known.value) { $0.elementsEqual(value) }
+        }
+    }
+
     /// The id of `identifier` (already normalised) if it is interned and not erased.
-    func identifierID(of identifier: Identifier, hash: UInt64? = nil) -> UInt32? {
-        identifierIDs.id(hash: hash ?? IdentifierIndex.hash(of: identifier)) { identifierList[Int($0)] == identifier }
+    func identifierID(of identifier: Identifier) -> UInt32? {
+        withUTF8Bytes(of: identifier.value) { value in
+            identifierID(type: identifier.type, value: value, hash: IdentifierIndex.hash(type: identifier.type, value: value))
+        }
     }
 
     // MARK: Lookups
@@ -399,18 +418,23 @@ struct IdentifierFlags: OptionSet {
 /// (received-at time) of a late event, or an operator's split or erasure.
 struct ResolutionCause {
     var at: Int64
-    var messageID: String?
+    /// The keys of the event that caused it, whose message id goes into merge records; kept as
+    /// they are (a retain), since most causes never write a record.
+    private var eventKeys: EventKeys?
 
-    init(at: Int64, messageID: String?) {
+    /// A cause that is no event (an operator's split or erasure).
+    init(at: Int64) {
         self.at = at
-        self.messageID = messageID
     }
 
     /// Borrows the event: an initializer's parameter is otherwise passed owned, which copies the
     /// whole event (retaining each of its strings and arrays) for the two fields read here.
     init(_ event: borrowing NormalisedEvent) {
-        self.init(at: event.receivedAt.millisecondsSinceEpoch, messageID: event.messageID)
+        at = event.receivedAt.millisecondsSinceEpoch
+        eventKeys = event.keys
     }
+
+    var messageID: String? { eventKeys?.messageID }
 }
 
 /// Something the stitcher's owner should tell the operator.
