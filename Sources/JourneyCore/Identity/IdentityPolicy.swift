@@ -67,6 +67,11 @@ public struct IdentityPolicy: Sendable, Equatable {
     /// Position in the priority order (0 = highest); unknown types rank last. A linear scan:
     /// there are only a few types, and comparing short strings beats hashing them.
     public func rank(of type: IdentifierType) -> Int {
+        Self.rank(of: type, in: priority)
+    }
+
+    /// `rank(of:)` in a priority order held apart from its policy.
+    static func rank(of type: IdentifierType, in priority: [IdentifierType]) -> Int {
         priority.firstIndex(of: type) ?? priority.count
     }
 

@@ -159,22 +159,6 @@ extension PayloadArena {
     }
 }
 
-/// Calls `body` with the UTF-8 bytes of `string` (without copying them for native strings).
-func withUTF8Bytes<Result>(of string: String, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-    if let result = try string.utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
-        return result
-    }
-    return try Array(string.utf8).withUnsafeBytes(body)
-}
-
-/// Orders message ids by their UTF-8 bytes.
-func utf8Precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
-    for index in 0..<min(lhs.count, rhs.count) where lhs[index] != rhs[index] {
-        return lhs[index] < rhs[index]
-    }
-    return lhs.count < rhs.count
-}
-
 /// A touchpoint's place in the canonical order, held as values: corrected time, then message id
 /// (UTF-8 bytes), then source name. For what outlives its touchpoint: the anchor of a profile
 /// whose first touchpoints were dropped over the cap, and the event that set a trait.

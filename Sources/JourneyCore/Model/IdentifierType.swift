@@ -30,6 +30,13 @@ public struct IdentifierType: RawRepresentable, Hashable, Comparable, Sendable, 
 
     public var description: String { rawValue }
 
+    /// `String`'s `==` on the names, after a length check: most types differ in length, and a
+    /// string comparison that is not settled by identical bits goes through a slow general path.
+    /// (Equal names still hash alike, as `Hashable` requires.)
+    public static func == (lhs: IdentifierType, rhs: IdentifierType) -> Bool {
+        lhs.rawValue.utf8.count == rhs.rawValue.utf8.count && lhs.rawValue == rhs.rawValue
+    }
+
     public static func < (lhs: IdentifierType, rhs: IdentifierType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -128,7 +128,7 @@ public struct EventKeys: Sendable, Equatable {
 
         /// Adds an identifier unless the event has it already (same type, same bytes).
         public mutating func append(_ type: IdentifierType, value: UnsafeRawBufferPointer) {
-            let present = withEntries { entries in entries.contains { $0.type == type && $0.value.elementsEqual(value) } }
+            let present = withEntries { entries in entries.contains { $0.type == type && bytesEqual($0.value, value) } }
             if !present { appendUnchecked(type, value: value) }
         }
 

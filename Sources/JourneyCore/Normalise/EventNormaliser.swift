@@ -119,6 +119,7 @@ public struct EventNormaliser: Sendable {
 
     private func eventType(_ reader: EventFieldReader, implied: EventType?) throws(EventRejection) -> EventType {
         if let implied { return implied }
+        if let type = reader.field(.type)?.withUnescapedStringBytes(EventType.init(utf8:)) ?? nil { return type }
         guard let text = try reader.optionalString(.type) else {
             throw EventRejection("type: missing; expected one of track, identify, page, screen, group, alias")
         }

@@ -479,7 +479,7 @@ extension Stitcher {
         if lhs.timestamp != rhs.timestamp { return lhs.timestamp < rhs.timestamp }
         return payloads.payload(at: lhs.payload) { left in
             payloads.payload(at: rhs.payload) { right in
-                if !left.messageID.elementsEqual(right.messageID) { return utf8Precedes(left.messageID, right.messageID) }
+                if !bytesEqual(left.messageID, right.messageID) { return utf8Precedes(left.messageID, right.messageID) }
                 return sources[left.sourceIndex] < sources[right.sourceIndex]
             }
         }

@@ -152,7 +152,7 @@ public struct Stitcher: Sendable {
                 // so that two ids sharing one are both kept.
                 let repeated = zip(result.indices, result.fingerprints).dropFirst(entry).contains { earlier, earlierFingerprint in
                     earlierFingerprint == fingerprint && events[earlier].source == events[index].source
-                        && events[earlier].keys.withMessageID { earlierID in events[index].keys.withMessageID { earlierID.elementsEqual($0) } }
+                        && events[earlier].keys.withMessageID { earlierID in events[index].keys.withMessageID { bytesEqual(earlierID, $0) } }
                 }
                 if repeated { continue }
             }
@@ -179,7 +179,7 @@ public struct Stitcher: Sendable {
 
     private func storedLocation(source: UInt32, messageID: UnsafeRawBufferPointer, fingerprint: UInt64) -> PayloadLocation? {
         messageIndex.first(fingerprint) { location in
-            payloads.payload(at: location) { $0.sourceIndex == source && $0.messageID.elementsEqual(messageID) }
+            payloads.payload(at: location) { $0.sourceIndex == source && bytesEqual($0.messageID, messageID) }
         }
     }
 
@@ -270,6 +270,9 @@ public struct Stitcher: Sendable {
         // In policy order, interned from the packed bytes: no `String` is made for an identifier
         // already known. One or two (most events) without sorting.
         let isAlias = event.aliasPreviousID != nil
+        // The closure reads the priority order, not the stitcher: it captures the stitcher inout,
+        // and calling a non-mutating method of it there copies the whole stitcher per call.
+        let priority = policy.priority
         var links: [UInt32] = event.keys.withIdentifiers { identifiers in
             var links: [UInt32] = []
             links.reserveCapacity(identifiers.count + (isAlias ? 2 : 0))
@@ -281,11 +284,13 @@ public struct Stitcher: Sendable {
                 links.append(intern(entries.next()!))
             case 2:
                 let (first, second) = (entries.next()!, entries.next()!)
-                let swapped = precedesInPolicyOrder(second, first)
+                let swapped = Self.precedesInPolicyOrder(second, first, priority: priority)
                 links.append(intern(swapped ? second : first))
                 links.append(intern(swapped ? first : second))
             default:
-                for entry in identifiers.sorted(by: precedesInPolicyOrder) { links.append(intern(entry)) }
+                for entry in identifiers.sorted(by: { Self.precedesInPolicyOrder($0, $1, priority: priority) }) {
+                    links.append(intern(entry))
+                }
             }
             return links
         }
@@ -318,10 +323,12 @@ public struct Stitcher: Sendable {
         return (touchpoint, links)
     }
 
-    /// The order in which an event's identifiers are linked: by the policy's rank of their
-    /// types, then by value (as `String`s compare, which for ASCII is by their bytes).
-    private func precedesInPolicyOrder(_ lhs: EventKeys.IdentifierEntry, _ rhs: EventKeys.IdentifierEntry) -> Bool {
-        let (left, right) = (policy.rank(of: lhs.type), policy.rank(of: rhs.type))
+    /// The order in which an event's identifiers are linked: by the rank of their types in the
+    /// policy's `priority`, then by value (as `String`s compare, which for ASCII is by their bytes).
+    private static func precedesInPolicyOrder(
+        _ lhs: EventKeys.IdentifierEntry, _ rhs: EventKeys.IdentifierEntry, priority: [IdentifierType]
+    ) -> Bool {
+        let (left, right) = (IdentityPolicy.rank(of: lhs.type, in: priority), IdentityPolicy.rank(of: rhs.type, in: priority))
         if left != right { return left < right }
         if lhs.value.allSatisfy({ $0 < 0x80 }) && rhs.value.allSatisfy({ $0 < 0x80 }) { return utf8Precedes(lhs.value, rhs.value) }
         return String(decoding: lhs.value, as: UTF8.self) < String(decoding: rhs.value, as: UTF8.self)
@@ -348,8 +355,7 @@ public struct Stitcher: Sendable {
 
     private func identifierID(type: IdentifierType, value: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
         identifierIDs.id(hash: hash) { id in
-            let known = identifierList[Int(id)]
-            return known.type == type && withUTF8Bytes(of: known.value) { $0.elementsEqual(value) }
+            identifierList[Int(id)].type == type && withUTF8Bytes(of: identifierList[Int(id)].value) { bytesEqual($0, value) }
         }
     }
 
