@@ -5,15 +5,30 @@ struct NameTable {
     private(set) var names: [String] = []
     /// Each name as a JSON string literal (quoted and escaped), for writing snapshot rows.
     private(set) var quotedNames: [[UInt8]] = []
-    /// The last name interned: consecutive events mostly share their source and channel, and
-    /// comparing two short strings is cheaper than hashing one.
-    private var lastHit: (name: String, index: UInt32)?
+    /// Names interned recently, each in the slot its length and end bytes pick (`recentSlot`):
+    /// consecutive events mostly share their source and channel and repeat a few event names,
+    /// and comparing a name with one candidate is cheaper than hashing it. A slot two names
+    /// share holds the later one; the other is found in `indexByName`.
+    private var recent = [(name: String, index: UInt32)?](repeating: nil, count: 16)
 
     mutating func intern(_ name: String) -> UInt32 {
-        if let lastHit, lastHit.name == name { return lastHit.index }
+        let slot = Self.recentSlot(of: name)
+        if let index = recentIndex(of: name, slot: slot) { return index }
         let index = indexByName[name] ?? add(name)
-        lastHit = (name, index)
+        recent[slot] = (name, index)
         return index
+    }
+
+    private func recentIndex(of name: String, slot: Int) -> UInt32? {
+        guard let hit = recent[slot], hit.name.utf8.count == name.utf8.count, hit.name == name else { return nil }
+        return hit.index
+    }
+
+    private static func recentSlot(of name: String) -> Int {
+        withUTF8Bytes(of: name) { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return 0 }
+            return (bytes.count &+ Int(first) &* 3 &+ Int(last) &* 5) & 15
+        }
     }
 
     private mutating func add(_ name: String) -> UInt32 {
@@ -27,8 +42,7 @@ struct NameTable {
     }
 
     func index(of name: String) -> UInt32? {
-        if let lastHit, lastHit.name == name { return lastHit.index }
-        return indexByName[name]
+        recentIndex(of: name, slot: Self.recentSlot(of: name)) ?? indexByName[name]
     }
 
     subscript(index: UInt32) -> String {
