@@ -6,6 +6,7 @@ import Testing
 /// come back out, byte for byte, whatever the types and values.
 @Suite struct EventKeysTests {
     @Test func messageIDAndIdentifiersComeBackAsGiven() {
+        // Every built-in type, and custom ones of a built-in name's length.
         let loyalty = IdentifierType(rawValue: "loyalty_card_number_of_the_store")
         let identifiers = [
             Identifier(type: .anonymousID, value: "3F2504E0-4F89-11D3-9A0C-0305E82C3301"),
@@ -13,6 +14,8 @@ import Testing
             Identifier(type: loyalty, value: "L-7"),
             Identifier(type: .userID, value: ""),
             Identifier(type: .deviceID, value: String(repeating: "d", count: 70_000)),
+            Identifier(type: .phone, value: "+353861234567"),
+            Identifier(type: IdentifierType(rawValue: "badge"), value: "b-5"),
         ]
         let keys = EventKeys(messageID: "msg-ünïcode-0001", identifiers: identifiers)
         #expect(keys.messageID == "msg-ünïcode-0001")

@@ -259,11 +259,16 @@ import Testing
         #expect(records.map { Array($0.payload) } == (0..<12).map { Self.payload($0) })
     }
 
-    @Test func eventsRoundTripThroughTheBinaryEncoding() throws {
+    /// Every call type, built-in and custom identifier types.
+    @Test(arguments: EventType.allCases)
+    func eventsRoundTripThroughTheBinaryEncoding(type: EventType) throws {
         let event = NormalisedEvent(
-            messageID: "m-1", source: "web", channel: "web", type: .identify, name: nil,
+            messageID: "m-1", source: "web", channel: "web", type: type, name: nil,
             timestamp: Timestamp(millisecondsSinceEpoch: 1_700_000_000_123), receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_001_000),
-            identifiers: [Identifier(type: .userID, value: "ü-1"), Identifier(type: .email, value: "a@b.c")],
+            identifiers: [
+                Identifier(type: .userID, value: "ü-1"), Identifier(type: .email, value: "a@b.c"),
+                Identifier(type: IdentifierType(rawValue: "loyalty_id"), value: "L-1"),
+            ],
             aliasPreviousID: "prev", phase: .engage, properties: Array(#"{"a":1}"#.utf8)[...],
             traits: [TraitValue(key: "plan", json: Array(#""pro""#.utf8))])
         var writer = BinaryWriter()

@@ -25,10 +25,9 @@ struct NameTable {
     }
 
     private static func recentSlot(of name: String) -> Int {
-        withUTF8Bytes(of: name) { bytes in
-            guard let first = bytes.first, let last = bytes.last else { return 0 }
-            return (bytes.count &+ Int(first) &* 3 &+ Int(last) &* 5) & 15
-        }
+        let utf8 = name.utf8
+        guard let first = utf8.first, let last = utf8.last else { return 0 }
+        return (utf8.count &+ Int(first) &* 3 &+ Int(last) &* 5) & 15
     }
 
     private mutating func add(_ name: String) -> UInt32 {

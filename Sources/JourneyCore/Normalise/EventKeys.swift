@@ -107,6 +107,22 @@ public struct EventKeys: Sendable, Equatable {
         }
     }
 
+    /// A type's code: its position in `IdentifierType.builtIn` + 1, or 0 for a custom type. A
+    /// switch on the name's length picks the one candidate to compare (searching `builtIn`
+    /// compared names with every type before it); a type it does not place is written as a
+    /// custom one, which reads back the same.
+    fileprivate static func code(of type: IdentifierType) -> UInt8 {
+        let candidate: UInt8 =
+            switch type.rawValue.utf8.count {
+            case 7: 1
+            case 5: type.rawValue.utf8.first == UInt8(ascii: "e") ? 2 : 3
+            case 9: 4
+            case 12: 5
+            default: 0
+            }
+        return candidate > 0 && IdentifierType.builtIn[Int(candidate) - 1] == type ? candidate : 0
+    }
+
     /// Packs an event's keys: the message id first, then each identifier.
     public struct Builder {
         private var bytes: [UInt8] = []
@@ -134,10 +150,9 @@ public struct EventKeys: Sendable, Equatable {
 
         /// Adds an identifier without looking for it first.
         mutating func appendUnchecked(_ type: IdentifierType, value: UnsafeRawBufferPointer) {
-            if let position = IdentifierType.builtIn.firstIndex(of: type) {
-                bytes.append(UInt8(position + 1))
-            } else {
-                bytes.append(0)
+            let code = EventKeys.code(of: type)
+            bytes.append(code)
+            if code == 0 {
                 withUTF8Bytes(of: type.rawValue) { name in
                     Self.appendLength(name.count, to: &bytes)
                     bytes.append(contentsOf: name)
