@@ -160,6 +160,7 @@ public struct EventNormaliser: Sendable {
         return EventKeys.Builder(messageID: messageID)
     }
 
+    /// The longest accepted messageId, in UTF-8 bytes.
     static let maxMessageIDBytes = 256
 
     /// Adds the event's identifiers to `keys`, each normalised and once, at its first place.
