@@ -18,9 +18,9 @@ extension NormalisedEvent {
         }
     }
 
-    /// Starts loading the rest of `events[index]`'s keys (the identifiers of a long message id
-    /// or of many identifiers) past the lines `prefetchStorage(of:at:)` loaded some events
-    /// earlier, which hold the length read here.
+    /// Starts loading the lines of `events[index]`'s keys past the two `prefetchStorage(of:at:)`
+    /// loaded some events earlier (in most events, the rest of the identifiers). Those two hold
+    /// the buffer's length, read here.
     static func prefetchKeysTail(of events: borrowing [NormalisedEvent], at index: Int) {
         events.withUnsafeBufferPointer { events in
             let event = UnsafeRawPointer(events.baseAddress! + index)
