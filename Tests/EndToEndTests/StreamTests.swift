@@ -140,7 +140,7 @@ import Testing
             #expect(stats["touchpoints"]?.int == 3_000, "\(stats)")
             #expect(try await client.admin("/v1/profiles?type=user_id&value=cut").status == 404)
             // Logged when the first connection's reader ends, which may come after the second's acks.
-            #expect(await daemon.waitForLog("the partial line was not stored", timeout: .seconds(30)))
+            #expect(await daemon.waitForLog("the partial line was not stored", timeout: .seconds(30)), "\(daemon.log)")
         }
     }
 

@@ -55,11 +55,15 @@ struct StreamLineReader: Sendable {
             settlements.yield(Settlement(settledThrough: 0, fatal: IngestEngine.Unavailable.starting.description))
             return summary
         }
+        var unstoredLines = 0
         do {
             for try await buffer in inbound {
                 do {
                     try await window.acquire()
                 } catch {
+                    // Replies can no longer be written (the client is gone): this chunk is not
+                    // stored, only split, so that the end names what was lost with it.
+                    unstoredLines = discard(buffer)
                     break
                 }
                 let settledBefore = summary.lines
@@ -101,12 +105,28 @@ struct StreamLineReader: Sendable {
             summary.end = "connection error: \(error)"
         }
         if Task.isCancelled { summary.end = "daemon shutting down" }
+        if unstoredLines > 0 {
+            ingest.logger.notice(
+                "stream connection closed before its last lines could be acknowledged; they were not stored",
+                metadata: ["source": "\(source?.name ?? "-")", "unstored_lines": "\(unstoredLines)", "lines": "\(summary.lines)"])
+        }
         if splitter.pendingBytes > 0 {
             ingest.logger.notice(
                 "stream connection ended inside a line; the partial line was not stored",
                 metadata: ["source": "\(source?.name ?? "-")", "bytes": "\(splitter.pendingBytes)", "lines": "\(summary.lines)"])
         }
         return summary
+    }
+
+    /// Splits `buffer` without storing anything, and returns how many lines it completed (a
+    /// partial line at its end stays in `splitter`, as after any chunk).
+    private mutating func discard(_ buffer: ByteBuffer) -> Int {
+        var lineBytes: [UInt8] = []
+        var count = 0
+        buffer.withUnsafeReadableBytes { bytes in
+            splitter.split(bytes, into: &lineBytes) { _ in count += 1 }
+        }
+        return count
     }
 
     private mutating func process(_ buffer: ByteBuffer) -> Chunk {
