@@ -59,13 +59,16 @@ import Testing
 
 extension EventKeysTests {
     /// Ids are read in place when they need nothing done to them, and as `String`s otherwise
-    /// (escapes, surrounding spaces, numbers, emails, short values); both ways give the same keys.
+    /// (escapes, surrounding spaces, numbers, emails, values as long as a blocklist entry); both
+    /// ways give the same keys.
     @Test(arguments: [
         (#""messageId":"m-1","userId":"user-000123""#, "m-1", TestEvents.user("user-000123")),
         (#""messageId":"m\u002d1","userId":"user\u002d000123""#, "m-1", TestEvents.user("user-000123")),
         (#""messageId":"  m-1","userId":"  user-000123 ""#, "  m-1", TestEvents.user("user-000123")),
         (#""messageId":"m-1","userId":12345678901234567"#, "m-1", TestEvents.user("12345678901234567")),
         (#""messageId":"m-1","userId":"u1""#, "m-1", TestEvents.user("u1")),
+        (#""messageId":"m-1","userId":"usr_5790442125""#, "m-1", TestEvents.user("usr_5790442125")),
+        (#""messageId":"m-1","userId":"TEST""#, "m-1", nil),
         (#""messageId":"m-1","userId":"UNKNOWN","anonymousId":"0000-0000-0000-0000""#, "m-1", nil),
     ])
     func idsReadInPlaceOrAsStringsNormaliseAlike(fields: String, messageID: String, userID: Identifier?) throws {

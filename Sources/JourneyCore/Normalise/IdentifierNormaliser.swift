@@ -18,6 +18,9 @@ public struct IdentifierNormaliser: Sendable {
     private let blocklist: Set<String>
     /// Values longer than every blocklist entry cannot be on it (skips folding most real ids).
     private let longestBlocked: Int
+    /// Bit n set when a blocklist entry is n bytes long (bit 63: 63 or more). An ASCII value
+    /// folds to a value of its own length, so one whose length has no bit cannot be on the list.
+    private let blockedLengths: UInt64
     private let defaultCountryCode: String?
 
     /// - Parameters:
@@ -26,6 +29,7 @@ public struct IdentifierNormaliser: Sendable {
     public init(extraBlocklist: [String] = [], defaultCountryCode: String? = nil) {
         self.blocklist = Set((Self.builtInBlocklist + extraBlocklist).map { Self.foldedForBlocklist($0) })
         self.longestBlocked = blocklist.map(\.utf8.count).max() ?? 0
+        self.blockedLengths = blocklist.reduce(0) { $0 | Self.lengthBit($1.utf8.count) }
         self.defaultCountryCode = defaultCountryCode.map { String($0.unicodeScalars.filter { $0.properties.numericType != nil && $0.isASCII }) }
     }
 
@@ -49,16 +53,27 @@ public struct IdentifierNormaliser: Sendable {
 
     /// `normalise(_:as:)` for UTF-8 bytes, adding the identifier to `keys` unless it is junk or
     /// there already. A value that needs no change — not an email or a phone, a visible ASCII
-    /// character at both ends, longer than any blocklist entry and not all zeros (most ids) — is
-    /// added as its bytes, without making a `String`.
+    /// character at both ends, of a length no blocklist entry has (or, if not all ASCII, longer
+    /// than every entry) and not all zeros (most ids) — is added as its bytes, without making a
+    /// `String`.
     public func normalise(_ raw: UnsafeRawBufferPointer, as type: IdentifierType, into keys: inout EventKeys.Builder) {
         if let first = raw.first, let last = raw.last, Self.isVisibleASCII(first), Self.isVisibleASCII(last),
-            raw.count > longestBlocked, !Self.isZerosAndSeparators(raw), type != .email, type != .phone
+            cannotBeBlocked(raw), !Self.isZerosAndSeparators(raw), type != .email, type != .phone
         {
             keys.append(type, value: raw)
         } else if let identifier = normalise(String(decoding: raw, as: UTF8.self), as: type) {
             withUTF8Bytes(of: identifier.value) { keys.append(type, value: $0) }
         }
+    }
+
+    /// Whether `raw`, its ends visible ASCII (nothing to trim), is surely not on the blocklist.
+    private func cannotBeBlocked(_ raw: UnsafeRawBufferPointer) -> Bool {
+        if raw.count > longestBlocked { return true }
+        return blockedLengths & Self.lengthBit(raw.count) == 0 && raw.allSatisfy { $0 < 0x80 }
+    }
+
+    private static func lengthBit(_ length: Int) -> UInt64 {
+        1 << UInt64(min(length, 63))
     }
 
     /// Whether a trimmed value is on the blocklist or consists only of zeros and separators.

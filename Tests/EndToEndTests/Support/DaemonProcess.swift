@@ -21,6 +21,7 @@ final class DaemonProcess: Sendable {
     let adminAddress: String
     private let process: Process
     private let output: OutputBuffer
+    private let exitTime: ExitTime
 
     var stateDirectory: String { directory + "/state" }
     /// The config file the daemon was started with (and reads again on SIGHUP).
@@ -117,8 +118,14 @@ final class DaemonProcess: Sendable {
     func waitForExit(timeout: Duration) async -> Bool {
         guard await eventually(within: timeout, { !process.isRunning }) else { return false }
         await output.waitForEnd()
+        _ = await eventually(within: .seconds(10)) { exitTime.instant != nil }
         return true
     }
+
+    /// When the process exited, as the thread that runs its termination handler saw it: time
+    /// limits are checked against this, not against when a test's task next ran (a busy suite
+    /// can hold its tasks for seconds). Nil until then.
+    var exitedAt: ContinuousClock.Instant? { exitTime.instant }
 
     /// The exit status once the process has exited.
     var exitStatus: Int32 {
@@ -146,6 +153,8 @@ final class DaemonProcess: Sendable {
         process.standardError = pipe
         process.standardOutput = pipe
         let output = OutputBuffer()
+        let exitTime = ExitTime()
+        process.terminationHandler = { _ in exitTime.record() }
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
@@ -165,7 +174,7 @@ final class DaemonProcess: Sendable {
                 let fields = Self.logfmtFields(String(line))
                 return DaemonProcess(
                     directory: directory, certificates: certificates, httpAddress: fields["http"]!, streamAddress: fields["stream"]!,
-                    adminAddress: fields["admin"]!, process: process, output: output)
+                    adminAddress: fields["admin"]!, process: process, output: output, exitTime: exitTime)
             }
             if !process.isRunning {
                 // Its last lines (the error that made it exit) may still be in the pipe.
@@ -181,7 +190,7 @@ final class DaemonProcess: Sendable {
 
     private init(
         directory: String, certificates: TestEnvironment.Certificates, httpAddress: String, streamAddress: String, adminAddress: String,
-        process: Process, output: OutputBuffer
+        process: Process, output: OutputBuffer, exitTime: ExitTime
     ) {
         self.directory = directory
         self.certificates = certificates
@@ -190,6 +199,7 @@ final class DaemonProcess: Sendable {
         self.adminAddress = adminAddress
         self.process = process
         self.output = output
+        self.exitTime = exitTime
     }
 
     var httpPort: Int { Int(httpAddress.split(separator: ":").last!)! }
@@ -203,6 +213,7 @@ final class DaemonProcess: Sendable {
         _ = await eventually(within: .seconds(30)) { !process.isRunning }
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        _ = await eventually(within: .seconds(10)) { exitTime.instant != nil }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
         return process.terminationStatus
     }
@@ -250,6 +261,15 @@ final class OutputBuffer: Sendable {
     }
 
     var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// When a process exited, stored from the thread Foundation runs its termination handler on.
+final class ExitTime: Sendable {
+    private let recorded = Mutex<ContinuousClock.Instant?>(nil)
+
+    func record() { recorded.withLock { $0 = ContinuousClock.now } }
+
+    var instant: ContinuousClock.Instant? { recorded.withLock { $0 } }
 }
 
 /// Checks `condition` every 10 ms until it holds or `timeout` has passed; returns whether it held.
