@@ -48,15 +48,19 @@ enum StorageAddress {
     /// the line after.
     static func prefetchObject(word: UInt) {
         guard let object = UnsafeRawPointer(bitPattern: objectAddress(word: word)) else { return }
-        journeyd_prefetch(object)
-        journeyd_prefetch(object + 64)
+        for line in stride(from: 0, to: objectBytesPrefetched, by: 64) {
+            journeyd_prefetch(object + line)
+        }
     }
+
+    /// How much of an object `prefetchObject(word:)` starts loading: two cache lines.
+    static let objectBytesPrefetched = 128
 
     /// Starts loading the lines of the array whose word is `word`, holding `elementBytes` bytes
     /// of elements, past the two `prefetchObject(word:)` loads.
     static func prefetchArrayTail(word: UInt, elementBytes: Int) {
         guard let object = UnsafeRawPointer(bitPattern: objectAddress(word: word)) else { return }
-        for line in stride(from: 128, to: arrayElementsOffset + elementBytes, by: 64) {
+        for line in stride(from: objectBytesPrefetched, to: arrayElementsOffset + elementBytes, by: 64) {
             journeyd_prefetch(object + line)
         }
     }

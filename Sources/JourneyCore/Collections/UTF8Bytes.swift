@@ -14,6 +14,11 @@ func utf8Precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) 
     return lhs.count < rhs.count
 }
 
+/// Whether every byte is ASCII (below 0x80).
+func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    bytes.allSatisfy { $0 < 0x80 }
+}
+
 /// Whether two byte strings are equal, compared eight bytes at a time (a generic
 /// `elementsEqual` over raw buffers goes byte by byte).
 func bytesEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {

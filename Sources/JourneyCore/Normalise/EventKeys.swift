@@ -107,20 +107,19 @@ public struct EventKeys: Sendable, Equatable {
         }
     }
 
-    /// A type's code: its position in `IdentifierType.builtIn` + 1, or 0 for a custom type. A
-    /// switch on the name's length picks the one candidate to compare (searching `builtIn`
-    /// compared names with every type before it); a type it does not place is written as a
-    /// custom one, which reads back the same.
+    /// Each built-in type's name length and first byte, in `IdentifierType.builtIn` order.
+    private static let builtInShapes = IdentifierType.builtIn.map { (count: $0.rawValue.utf8.count, first: $0.rawValue.utf8.first) }
+
+    /// A type's code: its position in `IdentifierType.builtIn` + 1, or 0 for a custom type.
+    /// Names are compared only where length and first byte match (`builtInShapes`): comparing
+    /// the name with every built-in type was a string comparison each, per identifier.
     fileprivate static func code(of type: IdentifierType) -> UInt8 {
-        let candidate: UInt8 =
-            switch type.rawValue.utf8.count {
-            case 7: 1
-            case 5: type.rawValue.utf8.first == UInt8(ascii: "e") ? 2 : 3
-            case 9: 4
-            case 12: 5
-            default: 0
-            }
-        return candidate > 0 && IdentifierType.builtIn[Int(candidate) - 1] == type ? candidate : 0
+        let name = type.rawValue.utf8
+        for (position, shape) in builtInShapes.enumerated()
+        where shape.count == name.count && shape.first == name.first && IdentifierType.builtIn[position] == type {
+            return UInt8(position + 1)
+        }
+        return 0
     }
 
     /// Packs an event's keys: the message id first, then each identifier.

@@ -69,7 +69,7 @@ public struct IdentifierNormaliser: Sendable {
     /// Whether `raw`, its ends visible ASCII (nothing to trim), is surely not on the blocklist.
     private func cannotBeBlocked(_ raw: UnsafeRawBufferPointer) -> Bool {
         if raw.count > longestBlocked { return true }
-        return blockedLengths & Self.lengthBit(raw.count) == 0 && raw.allSatisfy { $0 < 0x80 }
+        return blockedLengths & Self.lengthBit(raw.count) == 0 && isASCII(raw)
     }
 
     private static func lengthBit(_ length: Int) -> UInt64 {

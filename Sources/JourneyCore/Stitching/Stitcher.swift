@@ -330,7 +330,7 @@ public struct Stitcher: Sendable {
     ) -> Bool {
         let (left, right) = (IdentityPolicy.rank(of: lhs.type, in: priority), IdentityPolicy.rank(of: rhs.type, in: priority))
         if left != right { return left < right }
-        if lhs.value.allSatisfy({ $0 < 0x80 }) && rhs.value.allSatisfy({ $0 < 0x80 }) { return utf8Precedes(lhs.value, rhs.value) }
+        if isASCII(lhs.value) && isASCII(rhs.value) { return utf8Precedes(lhs.value, rhs.value) }
         return String(decoding: lhs.value, as: UTF8.self) < String(decoding: rhs.value, as: UTF8.self)
     }
 
